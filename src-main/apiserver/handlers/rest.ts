@@ -1,0 +1,272 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../../api/types.js';
+import { apiVersionOf, resourceByPath, type ResourceDef } from '../../api/resources.js';
+import type { Registry, WriteContext, DeleteOptions } from '../registry/registry.js';
+import { errors, ApiError } from '../status.js';
+import { decodeBody, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
+import { parseLabelSelector, SelectorParseError, type LabelRequirement } from '../selectors/labels.js';
+import { parseFieldSelector, FieldSelectorError, type FieldRequirement } from '../selectors/fields.js';
+import { jsonMergePatch, jsonPatch, strategicMergePatch, serverSideApply, PatchError } from '../patch/index.js';
+import { parseIncludeObject, toTable, wantsTable } from './table.js';
+import { serveWatch } from './watch.js';
+import { applyScale, scaleOf, type Scale } from './scale.js';
+
+// REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
+// list / watch / get / create / update / patch / delete and the status, scale, binding and
+// finalize subresources.
+
+export interface ResourceRequest {
+  resource: ResourceDef;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** Path of the legacy /watch/ prefix form. */
+  watchPrefix: boolean;
+}
+
+/** Parses the part of the path after the group-version; undefined when nothing matches. */
+export function parseResourcePath(group: string, version: string, segs: string[]): ResourceRequest | undefined {
+  let watchPrefix = false;
+  if (segs[0] === 'watch') {
+    watchPrefix = true;
+    segs = segs.slice(1);
+  }
+  const nsDef = resourceByPath(group, version, 'namespaces');
+  if (segs[0] === 'namespaces' && segs.length >= 3 && group === '' && (segs[2] === 'status' || segs[2] === 'finalize') && segs.length === 3) {
+    return { resource: nsDef!, name: segs[1], subresource: segs[2], watchPrefix };
+  }
+  if (segs[0] === 'namespaces' && segs.length >= 3) {
+    const r = resourceByPath(group, version, segs[2]!);
+    if (!r || !r.namespaced || segs.length > 5) return undefined;
+    return { resource: r, namespace: segs[1], name: segs[3], subresource: segs[4], watchPrefix };
+  }
+  if (!segs.length || segs.length > 3) return undefined;
+  const r = resourceByPath(group, version, segs[0]!);
+  if (!r) return undefined;
+  if (r.namespaced && segs.length > 1) return undefined; // namespaced objects live under namespaces/<ns>/
+  return { resource: r, name: segs[1], subresource: segs[2], watchPrefix };
+}
+
+function selectors(q: URLSearchParams, r: ResourceDef): { labels: LabelRequirement[]; fields: FieldRequirement[] } {
+  try {
+    const labels = q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : [];
+    const fields = q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!, r.key) : [];
+    return { labels, fields };
+  } catch (e) {
+    if (e instanceof SelectorParseError || e instanceof FieldSelectorError) throw errors.badRequest(e.message);
+    throw e;
+  }
+}
+
+function fieldManagerOf(req: IncomingMessage, q: URLSearchParams): string {
+  const fm = q.get('fieldManager');
+  if (fm) return fm;
+  // kube-apiserver's default: the User-Agent up to the first '/'.
+  return (req.headers['user-agent'] ?? 'unknown').split('/')[0]!.slice(0, 128) || 'unknown';
+}
+
+function patchError(r: ResourceDef, name: string, e: unknown): unknown {
+  if (!(e instanceof PatchError)) return e;
+  if (e.code === 409) return errors.fieldConflict(e.message, e.causes ?? []);
+  if (e.code === 422) return errors.unprocessable(r, name, `${r.group ? `${r.kind}.${r.group}` : r.kind} "${name}" is invalid: ${e.message}`, e.causes);
+  return errors.badRequest(e.message);
+}
+
+function applyPatch(r: ResourceDef, name: string, ct: string, original: unknown, patch: unknown): KubeObject {
+  try {
+    switch (ct) {
+      case 'application/strategic-merge-patch+json':
+        return strategicMergePatch(original, patch, r.key) as KubeObject;
+      case 'application/merge-patch+json':
+        return jsonMergePatch(original, patch) as KubeObject;
+      case 'application/json-patch+json':
+        return jsonPatch(original, patch) as KubeObject;
+      default:
+        throw errors.unsupportedMediaType(ct);
+    }
+  } catch (e) {
+    throw patchError(r, name, e);
+  }
+}
+
+function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions {
+  const o: DeleteOptions = body && typeof body === 'object' ? { ...(body as DeleteOptions) } : {};
+  if (q.get('gracePeriodSeconds') !== null) o.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
+  if (q.get('propagationPolicy')) o.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
+  if (o.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
+    throw errors.badRequest(`propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+  }
+  if (o.gracePeriodSeconds !== undefined && (!Number.isInteger(o.gracePeriodSeconds) || o.gracePeriodSeconds < 0)) {
+    throw errors.badRequest('gracePeriodSeconds: Invalid value: must be a non-negative integer');
+  }
+  return o;
+}
+
+export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams): Promise<void> {
+  const { resource: r, namespace: ns, name, subresource: sub } = rr;
+  const method = req.method ?? 'GET';
+  const accept = req.headers.accept;
+  const ctx: WriteContext = { fieldManager: fieldManagerOf(req, q), dryRun: q.get('dryRun') === 'All' };
+  const send = (code: number, obj: KubeObject) => {
+    if (wantsTable(accept)) {
+      sendJSON(res, code, toTable(r, [obj], parseIncludeObject(q.get('includeObject')), { resourceVersion: obj.metadata.resourceVersion }));
+    } else sendJSON(res, code, obj);
+  };
+  if (sub && !r.subresources.includes(sub as never)) throw errors.notFoundPath();
+
+  // ---- collection ----
+  if (!name) {
+    if (method === 'GET') {
+      const { labels, fields } = selectors(q, r);
+      if (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPrefix) {
+        const ts = q.get('timeoutSeconds');
+        serveWatch(res, registry.store, {
+          resource: r,
+          namespace: ns,
+          labels,
+          fields,
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          timeoutSeconds: ts ? Number(ts) : undefined,
+          bookmarks: q.get('allowWatchBookmarks') === 'true',
+          sendInitialEvents: q.get('sendInitialEvents') === null ? undefined : q.get('sendInitialEvents') === 'true',
+          table: wantsTable(accept) ? { include: parseIncludeObject(q.get('includeObject')) } : undefined,
+        });
+        return;
+      }
+      const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
+      const result = registry.list(r, ns, { labels, fields, limit, continueToken: q.get('continue') ?? undefined });
+      const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+      if (result.continueToken) meta.continue = result.continueToken;
+      if (wantsTable(accept)) {
+        sendJSON(res, 200, toTable(r, result.items.map((i) => i.obj), parseIncludeObject(q.get('includeObject')), meta));
+      } else {
+        // Stored JSON is concatenated as is: no re-serialisation of large lists.
+        const head = JSON.stringify({ kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: meta });
+        sendRaw(res, 200, `${head.slice(0, -1)},"items":[${result.items.map((i) => i.json).join(',')}]}`);
+      }
+      return;
+    }
+    if (method === 'POST') {
+      const body = decodeBody(await readBody(req), mediaType(req)) as KubeObject;
+      const obj = await registry.create(r, ns, body, ctx);
+      send(201, obj);
+      return;
+    }
+    if (method === 'DELETE') {
+      const { labels, fields } = selectors(q, r);
+      const opts = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const list = registry.list(r, ns, { labels, fields });
+      const out: KubeObject[] = [];
+      for (const { obj } of list.items) {
+        try {
+          out.push((await registry.delete(r, obj.metadata.namespace, obj.metadata.name!, opts, ctx)).obj);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.code === 404)) throw e;
+        }
+      }
+      sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(registry.store.currentRV()) }, items: out });
+      return;
+    }
+    throw errors.methodNotAllowed(method);
+  }
+
+  // ---- scale ----
+  if (sub === 'scale') {
+    const live = registry.get(r, ns, name);
+    if (method === 'GET') return sendJSON(res, 200, scaleOf(live));
+    if (method === 'PUT' || method === 'PATCH') {
+      const raw = decodeBody(await readBody(req), mediaType(req));
+      const scale = method === 'PUT' ? (raw as Scale) : (applyPatch(r, name, mediaType(req), scaleOf(live), raw) as unknown as Scale);
+      const { obj } = await registry.update(r, ns, name, applyScale(live, scale), ctx);
+      return sendJSON(res, 200, scaleOf(obj));
+    }
+    throw errors.methodNotAllowed(method);
+  }
+
+  // ---- binding ----
+  if (sub === 'binding') {
+    if (method !== 'POST') throw errors.methodNotAllowed(method);
+    const body = decodeBody(await readBody(req), mediaType(req)) as { target?: { name?: string; kind?: string } };
+    const node = body?.target?.name;
+    if (!node) throw errors.invalid(r, name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
+    await registry.bind(ns!, name, node, ctx);
+    return sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  const subresource = sub === 'status' || sub === 'finalize' ? sub : undefined;
+  if (sub && !subresource) throw errors.notFoundPath();
+
+  switch (method) {
+    case 'GET': {
+      if (wantsTable(accept)) return send(200, registry.get(r, ns, name));
+      return sendRaw(res, 200, registry.getJSON(r, ns, name));
+    }
+    case 'PUT': {
+      const body = decodeBody(await readBody(req), mediaType(req)) as KubeObject;
+      const { obj, created } = await registry.update(r, ns, name, body, ctx, subresource);
+      return send(created ? 201 : 200, obj);
+    }
+    case 'PATCH': {
+      const ct = mediaType(req);
+      const patch = decodeBody(await readBody(req), ct.includes('yaml') ? 'application/yaml' : 'application/json');
+      if (ct === 'application/apply-patch+yaml') {
+        if (!q.get('fieldManager')) throw errors.badRequest('PATCH requests with apply content type must specify fieldManager');
+        return send(...(await serverSideApplyPatch(registry, r, ns, name, patch as KubeObject, ctx, q.get('force') === 'true', subresource)));
+      }
+      if (!patch || typeof patch !== 'object') throw errors.badRequest('the patch body must be a JSON document');
+      const patched = applyPatch(r, name, ct, JSON.parse(registry.getJSON(r, ns, name)), patch);
+      const { obj } = await registry.update(r, ns, name, patched, ctx, subresource);
+      return send(200, obj);
+    }
+    case 'DELETE': {
+      if (subresource) throw errors.methodNotAllowed(method);
+      const opts = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const { obj } = await registry.delete(r, ns, name, opts, ctx);
+      return send(200, obj);
+    }
+    default:
+      throw errors.methodNotAllowed(method);
+  }
+}
+
+async function serverSideApplyPatch(
+  registry: Registry,
+  r: ResourceDef,
+  ns: string | undefined,
+  name: string,
+  applied: KubeObject,
+  ctx: WriteContext,
+  force: boolean,
+  subresource: 'status' | 'finalize' | undefined,
+): Promise<[number, KubeObject]> {
+  if (!applied || typeof applied !== 'object') throw errors.badRequest('the apply body must be an object');
+  let live: KubeObject | undefined;
+  try {
+    live = JSON.parse(registry.getJSON(r, ns, name)) as KubeObject;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+  }
+  if (applied.metadata?.name && applied.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  let result: KubeObject;
+  try {
+    const base = { ...applied, metadata: { ...(applied.metadata ?? {}), name, ...(r.namespaced ? { namespace: ns } : {}) } };
+    result = serverSideApply(live as Record<string, unknown> | undefined, base as Record<string, unknown>, {
+      manager: ctx.fieldManager,
+      force,
+      resourceKey: r.key,
+      apiVersion: apiVersionOf(r),
+      now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    }).object as KubeObject;
+  } catch (e) {
+    throw patchError(r, name, e);
+  }
+  const applyCtx: WriteContext = { ...ctx, managedFieldsSet: true };
+  if (!live) {
+    if (subresource) throw errors.notFound(r, name);
+    return [201, await registry.create(r, ns, result, applyCtx)];
+  }
+  const { obj } = await registry.update(r, ns, name, result, applyCtx, subresource);
+  return [200, obj];
+}

@@ -1,0 +1,121 @@
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from './registry/registry.js';
+import type { TokenAuthenticator } from './auth/tokens.js';
+import type { Pki } from './auth/pki.js';
+import { errors } from './status.js';
+import { sendError, sendJSON, sendRaw } from './http.js';
+import { handleResource, parseResourcePath } from './handlers/rest.js';
+import {
+  AGGREGATED_V2,
+  SERVER_VERSION,
+  aggregatedDiscovery,
+  legacyApiVersions,
+  legacyGroup,
+  legacyGroupList,
+  resourceList,
+  wantsAggregated,
+} from './handlers/discovery.js';
+import { openapiFor, openapiRoot } from './handlers/openapi.js';
+
+// The kube-apiserver role: HTTPS only, bearer-token authentication, then discovery, OpenAPI,
+// health and the REST resources.
+
+export interface ApiServerOptions {
+  registry: Registry;
+  tokens: TokenAuthenticator;
+  pki: Pki;
+  host?: string;
+  port?: number;
+  /** Extra handler consulted before REST routing (e.g. node-proxied logs later). */
+  log?: (line: string) => void;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Paths Kubernetes serves to anyone (system:public-info-viewer). */
+const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const { registry, tokens } = opts;
+  const server = https.createServer({ cert: opts.pki.serverCert, key: opts.pki.serverKey, keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(req, res).catch((e) => {
+      if (!(e instanceof Error && 'status' in e)) opts.log?.(`apiserver: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+      sendError(res, e);
+    });
+  });
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 0; // watches and log follows are long-lived
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://x');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // Authorization (a node may write only its own objects) arrives with the nodes themselves.
+    if (!PUBLIC.has(path) && !tokens.authenticate(req.headers.authorization)) throw errors.unauthorized();
+    const q = url.searchParams;
+    if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
+    if (path === '/api') {
+      if (wantsAggregated(req.headers.accept)) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(true)), AGGREGATED_V2);
+      return sendJSON(res, 200, legacyApiVersions(`${req.socket.localAddress}:${(server.address() as AddressInfo).port}`));
+    }
+    if (path === '/apis') {
+      if (wantsAggregated(req.headers.accept)) return sendRaw(res, 200, JSON.stringify(aggregatedDiscovery(false)), AGGREGATED_V2);
+      return sendJSON(res, 200, legacyGroupList());
+    }
+    if (path === '/openapi/v3') return sendJSON(res, 200, openapiRoot());
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapiFor(path.slice('/openapi/v3/'.length));
+      if (!doc) throw errors.notFoundPath();
+      return sendRaw(res, 200, doc);
+    }
+    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segs[0] === 'api' && segs[1]) {
+      group = '';
+      version = segs[1];
+      rest = segs.slice(2);
+    } else if (segs[0] === 'apis' && segs[1] && segs[2]) {
+      group = segs[1];
+      version = segs[2];
+      rest = segs.slice(3);
+    } else if (segs[0] === 'apis' && segs[1]) {
+      const g = legacyGroup(segs[1]);
+      if (!g) throw errors.notFoundPath();
+      return sendJSON(res, 200, g);
+    } else {
+      throw errors.notFoundPath();
+    }
+    if (!rest.length) {
+      const list = resourceList(group, version);
+      if (!list) throw errors.notFoundPath();
+      return sendJSON(res, 200, list);
+    }
+    const rr = parseResourcePath(group, version, rest);
+    if (!rr) throw errors.notFoundPath();
+    await handleResource(req, res, registry, rr, q);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

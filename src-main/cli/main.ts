@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startControlPlane } from '../controlplane.js';
+
+// `flotilla`: the headless face of the app. `up` runs the same control plane the desktop app
+// runs, in the foreground; `kubeconfig` prints the admin kubeconfig; `down` stops and removes a
+// cluster and its data.
+
+const USAGE = `Usage: flotilla <command> [options]
+
+Commands:
+  up           Run the cluster's control plane in the foreground (Ctrl-C stops it)
+  kubeconfig   Print the admin kubeconfig of a cluster
+  down         Stop a running cluster and remove it and its data
+
+Options:
+  --data DIR          Cluster data folder (default: $FLOTILLA_DATA or ~/.flotilla)
+  --port PORT         API server port for 'up' (default: 6443; 0 picks a free one)
+  --host ADDR         Address the API server listens on (default: 127.0.0.1)
+  --nodes N           Worker nodes to run (default: 0; Docker nodes are not in this build yet)
+  --service-cidr CIDR Service ClusterIP range (default: 10.96.0.0/16)
+  --no-ui             Do not serve the dashboard (it is not served by this build yet)
+  -h, --help          Show this help
+`;
+
+function dataDirOf(v: string | undefined): string {
+  return path.resolve(v ?? process.env.FLOTILLA_DATA ?? path.join(os.homedir(), '.flotilla'));
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`flotilla: ${msg}\n`);
+  process.exit(1);
+}
+
+async function up(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const dataDir = dataDirOf(values.data as string | undefined);
+  const port = values.port === undefined ? 6443 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: not a port number: ${values.port}`);
+  const nodes = values.nodes === undefined ? 0 : Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 0) fail(`--nodes: must be a whole number >= 0, got ${values.nodes}`);
+  if (nodes > 0) fail('--nodes: Docker nodes are not part of this build yet; run with --nodes 0');
+  let cp;
+  try {
+    cp = await startControlPlane({
+      dataDir,
+      port,
+      host: (values.host as string | undefined) ?? '127.0.0.1',
+      serviceCIDR: values['service-cidr'] as string | undefined,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; pick another with --port`);
+    fail(err.message);
+  }
+  process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${sig}: stopping...\n`);
+    await cp.stop();
+    process.stdout.write('stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function kubeconfig(values: Record<string, string | boolean | undefined>): void {
+  const file = path.join(dataDirOf(values.data as string | undefined), 'kubeconfig');
+  if (!fs.existsSync(file)) fail(`no cluster at ${path.dirname(file)} (run 'flotilla up --data ${path.dirname(file)}' first)`);
+  process.stdout.write(fs.readFileSync(file, 'utf8'));
+}
+
+async function down(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const dataDir = dataDirOf(values.data as string | undefined);
+  if (!fs.existsSync(dataDir)) {
+    process.stdout.write(`nothing to remove at ${dataDir}\n`);
+    return;
+  }
+  if (!fs.existsSync(path.join(dataDir, 'store.db')) && !fs.existsSync(path.join(dataDir, 'kubeconfig'))) {
+    fail(`${dataDir} does not look like a Flotilla data folder; refusing to remove it`);
+  }
+  // Stop a running `flotilla up` on this folder first, and wait for it to let go.
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, 'lock'), 'utf8'));
+    if (pid && pid !== process.pid) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch {
+    /* no lock or process already gone */
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  process.stdout.write(`removed the cluster at ${dataDir}\n`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      nodes: { type: 'string' },
+      'service-cidr': { type: 'string' },
+      'no-ui': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const cmd = positionals[0];
+  if (values.help || !cmd) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (cmd) {
+    case 'up':
+      return up(values);
+    case 'kubeconfig':
+      return kubeconfig(values);
+    case 'down':
+      return down(values);
+    default:
+      fail(`unknown command "${cmd}"\n\n${USAGE}`);
+  }
+}
