@@ -1,0 +1,43 @@
+// Latency statistics for the benchmarks. All times are milliseconds (performance.now()).
+
+export interface LatencySummary {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of an ascending array; NaN when empty. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (!sorted.length) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function summarize(latencies: ArrayLike<number>): LatencySummary {
+  const s = Float64Array.from(latencies).sort();
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) sum += s[i]!;
+  return {
+    count: s.length,
+    mean: round(s.length ? sum / s.length : NaN),
+    p50: round(percentile(s, 50)),
+    p90: round(percentile(s, 90)),
+    p99: round(percentile(s, 99)),
+    max: round(s.length ? s[s.length - 1]! : NaN),
+  };
+}
+
+export function round(n: number, digits = 3): number {
+  if (!Number.isFinite(n)) return n;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function rate(count: number, ms: number): number {
+  return ms > 0 ? Math.round((count / ms) * 1000 * 10) / 10 : 0;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
