@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   /** Extra names or addresses for the serving certificate (e.g. the address nodes use). */
   extraSANs?: string[];
   historySize?: number;
+  /** How often idle watches get a BOOKMARK (default 10 s). */
+  watchBookmarkIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -75,7 +77,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const tokens = new TokenAuthenticator(dir ? path.join(dir, 'tokens.json') : null);
     const sans = ['127.0.0.1', 'localhost', 'host.docker.internal', os.hostname(), registry.services.ips.apiServiceIP, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...(opts.extraSANs ?? [])];
     const pki = await ensurePki(dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-')), sans);
-    const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log: opts.log });
+    const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log: opts.log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
     const kubeconfig = buildKubeconfig({ server: apiserver.url, caCert: pki.caCert, token: tokens.adminToken });
     let kubeconfigPath: string | undefined;
     if (dir) {

@@ -30,6 +30,7 @@ export interface ApiServerOptions {
   port?: number;
   /** Extra handler consulted before REST routing (e.g. node-proxied logs later). */
   log?: (line: string) => void;
+  watchBookmarkIntervalMs?: number;
 }
 
 export interface ApiServer {
@@ -100,7 +101,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const rr = parseResourcePath(group, version, rest);
     if (!rr) throw errors.notFoundPath();
-    await handleResource(req, res, registry, rr, q);
+    await handleResource(req, res, registry, rr, q, { bookmarkIntervalMs: opts.watchBookmarkIntervalMs });
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -66,7 +66,7 @@ export function call(url: string, creds: Creds, method: string, p: string, body?
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = https.request(
       new URL(p, url),
-      { method, ca: creds.ca, agent, headers: { Authorization: `Bearer ${creds.token}`, ...(payload ? { 'Content-Type': 'application/json' } : {}) } },
+      { method, ca: creds.ca, agent, headers: { Authorization: `Bearer ${creds.token}`, ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}) } },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));

@@ -69,7 +69,8 @@ export async function startTestCluster(opts: Partial<ControlPlaneOptions> = {}):
           ca: cp.caCert,
           headers: {
             Authorization: `Bearer ${cp.adminToken}`,
-            ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            // Node does not chunk DELETE bodies by default, so the length must be explicit.
+            ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}),
             ...headers,
           },
         },
