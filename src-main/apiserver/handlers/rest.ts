@@ -102,7 +102,12 @@ function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions {
   return o;
 }
 
-export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams): Promise<void> {
+export interface RestOptions {
+  /** How often idle watches get a BOOKMARK (default 10 s). */
+  bookmarkIntervalMs?: number;
+}
+
+export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams, opts: RestOptions = {}): Promise<void> {
   const { resource: r, namespace: ns, name, subresource: sub } = rr;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
@@ -130,6 +135,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
           bookmarks: q.get('allowWatchBookmarks') === 'true',
           sendInitialEvents: q.get('sendInitialEvents') === null ? undefined : q.get('sendInitialEvents') === 'true',
           table: wantsTable(accept) ? { include: parseIncludeObject(q.get('includeObject')) } : undefined,
+          bookmarkIntervalMs: opts.bookmarkIntervalMs,
         });
         return;
       }
