@@ -7,6 +7,13 @@
 /** Request and response of each channel. `undefined` request = the call takes no payload. */
 export interface IpcChannelMap {
   'app:version': { request: undefined; response: string };
+  'cluster:info': { request: undefined; response: ClusterInfo };
+}
+
+/** Where the running control plane can be reached (for kubectl users). */
+export interface ClusterInfo {
+  apiUrl: string;
+  kubeconfigPath: string | null;
 }
 
 export type IpcChannel = keyof IpcChannelMap;
@@ -20,7 +27,7 @@ export type IpcArgs<C extends IpcChannel> = IpcRequest<C> extends undefined ? []
  * The allow-list. `satisfies` makes the compiler reject a channel listed here that is
  * missing from the map; the Record in main's handler table rejects the converse.
  */
-export const IPC_CHANNELS = ['app:version'] as const satisfies readonly IpcChannel[];
+export const IPC_CHANNELS = ['app:version', 'cluster:info'] as const satisfies readonly IpcChannel[];
 
 export function isIpcChannel(value: unknown): value is IpcChannel {
   return typeof value === 'string' && (IPC_CHANNELS as readonly string[]).includes(value);

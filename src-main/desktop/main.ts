@@ -4,6 +4,7 @@ import { app, BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noPayload, registerIpcHandlers } from './ipcHandlers.js';
+import { startControlPlane, type ControlPlane } from '../controlplane.js';
 
 // Set by `electron-vite dev`: the renderer then comes from Vite's dev server, with hot reload.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
@@ -65,16 +66,17 @@ if (!app.requestSingleInstanceLock()) {
     win.focus();
   });
 
+  let controlPlane: ControlPlane | undefined;
   app
     .whenReady()
-    .then(() => {
-      // The control plane plugs in here: `startControlPlane` from '../controlplane.js' is awaited
-      // before the IPC handlers are registered (they are thin calls into the handle it returns,
-      // the same handle headless mode serves over HTTP), and the handle is stopped on 'will-quit'
-      // so the store is flushed before the process exits.
+    .then(async () => {
+      // The main process is the control plane: the same code `flotilla up` runs headless.
+      controlPlane = await startControlPlane({ dataDir: join(app.getPath('userData'), 'cluster'), port: 6443 });
+      const cp = controlPlane;
       registerIpcHandlers(
         {
           'app:version': { parse: noPayload, handle: () => app.getVersion() },
+          'cluster:info': { parse: noPayload, handle: () => ({ apiUrl: cp.url, kubeconfigPath: cp.kubeconfigPath ?? null }) },
         },
         isRendererUrl,
       );
@@ -91,5 +93,17 @@ if (!app.requestSingleInstanceLock()) {
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+
+  // Stop the control plane before exiting so every acknowledged write is flushed and the data
+  // folder's lock is released.
+  let stopped = false;
+  app.on('will-quit', (event) => {
+    if (stopped || !controlPlane) return;
+    event.preventDefault();
+    void controlPlane.stop().finally(() => {
+      stopped = true;
+      app.quit();
+    });
   });
 }

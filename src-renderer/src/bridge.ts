@@ -9,6 +9,7 @@ import {
   type IpcEnvelope,
   type IpcErrorInfo,
   type IpcResponse,
+  type ClusterInfo,
 } from '../../src-main/desktop/ipcChannels';
 
 /** A failed call, rebuilt from the envelope: keeps the server's reason and field for forms. */
@@ -61,4 +62,8 @@ export async function invoke<C extends IpcChannel>(channel: C, ...args: IpcArgs<
 
 export function getAppVersion(): Promise<string> {
   return invoke('app:version');
+}
+
+export function getClusterInfo(): Promise<ClusterInfo> {
+  return invoke('cluster:info');
 }

@@ -1,16 +1,14 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { getAppVersion, transport, type Transport } from '../bridge';
+import { getAppVersion, getClusterInfo, transport, type Transport } from '../bridge';
+import type { ClusterInfo } from '../../../src-main/desktop/ipcChannels';
 
-/**
- * `not-started`: the host answered but runs no control plane yet (this build only hosts the
- * window); `unreachable`: the bridge itself failed, so nothing behind it can be trusted.
- */
-export type ControlPlaneState = 'connecting' | 'not-started' | 'unreachable';
+/** `unreachable`: the bridge itself failed, so nothing behind it can be trusted. */
+export type ControlPlaneState = 'connecting' | 'running' | 'unreachable';
 
 const STATUS_TEXT: Record<ControlPlaneState, string> = {
   connecting: 'connecting…',
-  'not-started': 'not started',
+  running: 'running',
   unreachable: 'unreachable',
 };
 
@@ -19,6 +17,7 @@ export const useClusterStore = defineStore('cluster', () => {
   const appVersion = ref<string | null>(null);
   const controlPlane = ref<ControlPlaneState>('connecting');
   const lastError = ref<string | null>(null);
+  const info = ref<ClusterInfo | null>(null);
 
   const statusText = computed(() => {
     const text = STATUS_TEXT[controlPlane.value];
@@ -29,7 +28,8 @@ export const useClusterStore = defineStore('cluster', () => {
     controlPlane.value = 'connecting';
     try {
       appVersion.value = await getAppVersion();
-      controlPlane.value = 'not-started';
+      info.value = await getClusterInfo();
+      controlPlane.value = 'running';
       lastError.value = null;
     } catch (err) {
       controlPlane.value = 'unreachable';
@@ -37,5 +37,5 @@ export const useClusterStore = defineStore('cluster', () => {
     }
   }
 
-  return { via, appVersion, controlPlane, lastError, statusText, load };
+  return { via, appVersion, controlPlane, lastError, statusText, info, load };
 });
