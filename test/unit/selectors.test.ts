@@ -1,0 +1,72 @@
+import { describe, it, expect } from 'vitest';
+import { parseLabelSelector, matchesRequirements, selectorMatcher, formatRequirements, requirementsFromSelector } from '../../src-main/apiserver/selectors/labels.js';
+import { parseFieldSelector, matchesFields } from '../../src-main/apiserver/selectors/fields.js';
+import type { KubeObject } from '../../src-main/api/types.js';
+
+describe('label selectors', () => {
+  const m = (sel: string, labels?: Record<string, string>) => matchesRequirements(parseLabelSelector(sel), labels);
+
+  it('parses every operator kubectl can send', () => {
+    expect(parseLabelSelector('a=b,c==d,e!=f,g in (x, y),h notin (z),i,!j')).toEqual([
+      { key: 'a', op: 'In', values: ['b'] },
+      { key: 'c', op: 'In', values: ['d'] },
+      { key: 'e', op: 'NotIn', values: ['f'] },
+      { key: 'g', op: 'In', values: ['x', 'y'] },
+      { key: 'h', op: 'NotIn', values: ['z'] },
+      { key: 'i', op: 'Exists', values: [] },
+      { key: 'j', op: 'DoesNotExist', values: [] },
+    ]);
+    // URLSearchParams turns '+' into spaces: "app in (web)" arrives like this.
+    expect(parseLabelSelector(new URLSearchParams('s=app+in+%28web%29%2Ctier%21%3Ddb').get('s')!)).toEqual([
+      { key: 'app', op: 'In', values: ['web'] },
+      { key: 'tier', op: 'NotIn', values: ['db'] },
+    ]);
+    expect(parseLabelSelector('example.com/role=x')).toEqual([{ key: 'example.com/role', op: 'In', values: ['x'] }]);
+  });
+
+  it('matches with Kubernetes semantics', () => {
+    expect(m('a=b', { a: 'b' })).toBe(true);
+    expect(m('a=b', { a: 'c' })).toBe(false);
+    expect(m('a!=b', {})).toBe(true); // != matches objects without the key
+    expect(m('a notin (x)', undefined)).toBe(true);
+    expect(m('a in (x,y)', { a: 'y' })).toBe(true);
+    expect(m('a', { a: '' })).toBe(true);
+    expect(m('!a', { a: '' })).toBe(false);
+    expect(m('a=b,c', { a: 'b' })).toBe(false);
+    expect(m('', { a: 'b' })).toBe(true);
+    expect(m('a=', { a: '' })).toBe(true);
+  });
+
+  it('rejects garbage with a message naming the requirement', () => {
+    expect(() => parseLabelSelector('a in x')).toThrowError('unable to parse requirement: "a in x"');
+    expect(() => parseLabelSelector('a==b==c')).toThrowError(/unable to parse requirement/);
+  });
+
+  it('treats selector objects like metav1: empty selects all, null selects none', () => {
+    expect(selectorMatcher({})({ a: 'b' })).toBe(true);
+    expect(selectorMatcher(null)({ a: 'b' })).toBe(false);
+    const sel = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['a', 'b'] }] };
+    expect(selectorMatcher(sel)({ app: 'web', tier: 'b' })).toBe(true);
+    expect(selectorMatcher(sel)({ app: 'web', tier: 'c' })).toBe(false);
+    expect(formatRequirements(requirementsFromSelector(sel))).toBe('app=web,tier in (a,b)');
+  });
+});
+
+describe('field selectors', () => {
+  const pod: KubeObject = { metadata: { name: 'p', namespace: 'ns' }, spec: { nodeName: 'n1' }, status: { phase: 'Running' } };
+
+  it('matches the fields kubectl uses, including empty values', () => {
+    const ok = (s: string, key = 'pods', o = pod) => matchesFields(parseFieldSelector(s, key), key, o);
+    expect(ok('spec.nodeName=n1,status.phase!=Failed,status.phase!=Succeeded')).toBe(true);
+    expect(ok('metadata.name==p')).toBe(true);
+    expect(ok('metadata.namespace=other')).toBe(false);
+    expect(ok('spec.nodeName=')).toBe(false);
+    const ev: KubeObject = { metadata: { name: 'e', namespace: 'default' }, involvedObject: { kind: 'Node', name: 'n1', namespace: '' } };
+    expect(ok('involvedObject.name=n1,involvedObject.namespace=,involvedObject.kind=Node', 'events', ev)).toBe(true);
+  });
+
+  it('rejects unsupported fields by name', () => {
+    expect(() => parseFieldSelector('spec.foo=1', 'pods')).toThrowError('field label not supported: spec.foo');
+    expect(() => parseFieldSelector('spec.nodeName=1', 'configmaps')).toThrowError('field label not supported: spec.nodeName');
+  });
+});
