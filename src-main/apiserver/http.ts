@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
 import { ApiError, errors } from './status.js';
+import { decodeK8sProtobuf, ProtobufDecodeError } from './protobuf/index.js';
 
 // Request and response plumbing shared by every handler: bodies in, JSON out, Status errors.
 
@@ -28,9 +29,16 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Decodes a JSON (or YAML) body; protobuf is refused with 415 (see the README). */
+/** Decodes a JSON, YAML or Kubernetes-protobuf body (kubectl create sends protobuf since 1.31). */
 export function decodeBody(buf: Buffer, contentType: string): unknown {
-  if (contentType === 'application/vnd.kubernetes.protobuf') throw errors.unsupportedMediaType(contentType);
+  if (contentType === 'application/vnd.kubernetes.protobuf') {
+    try {
+      return decodeK8sProtobuf(buf);
+    } catch (e) {
+      if (e instanceof ProtobufDecodeError) throw errors.unsupportedMediaTypeFor(e.message);
+      throw e;
+    }
+  }
   const text = buf.toString('utf8');
   if (!text.trim()) return undefined;
   if (contentType.includes('yaml')) {

@@ -60,11 +60,20 @@ export const errors = {
   gone(message: string): ApiError {
     return status(410, 'Gone', message);
   },
+  unsupportedMediaTypeFor(message: string): ApiError {
+    return status(415, 'UnsupportedMediaType', message);
+  },
   unsupportedMediaType(contentType: string): ApiError {
     return status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${contentType || 'none'})`);
   },
-  unprocessable(r: ResourceDef, name: string, message: string, causes?: StatusCause[]): ApiError {
-    return status(422, 'Invalid', message, { name, group: r.group || undefined, kind: r.kind, causes });
+  /**
+   * A well-formed patch that cannot be applied (a failed JSON patch `test`, a missing path, a
+   * $retainKeys mismatch). kube-apiserver answers NewGenericServerResponse(422, ...): a generic
+   * message and empty details, so kubectl prints "The request is invalid: the server rejected our
+   * request due to an error in our request".
+   */
+  patchNotApplicable(): ApiError {
+    return status(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
   },
   internal(message: string): ApiError {
     return status(500, 'InternalError', `Internal error occurred: ${message}`);
