@@ -7,6 +7,11 @@ import { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import { ensurePki } from './apiserver/auth/pki.js';
 import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
+import { ApiClient } from './client/apiClient.js';
+import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './controllers/options.js';
+import type { ControllerManager } from './controllers/manager.js';
+import type { SchedulerHandle } from './scheduler/start.js';
+import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
 // CLI in plain Node and by the Electron main process; nothing here depends on Electron.
@@ -22,6 +27,14 @@ export interface ControlPlaneOptions {
   historySize?: number;
   /** How often idle watches get a BOOKMARK (default 10 s). */
   watchBookmarkIntervalMs?: number;
+  /** Run the scheduler (default false here; the CLI and the desktop app turn it on). */
+  scheduler?: boolean;
+  /** Run the controller manager (default false here; the CLI and the desktop app turn it on). */
+  controllers?: boolean;
+  /** Timing of the control loops; see controllers/options.ts for the desktop-tuned defaults. */
+  controllerOptions?: Partial<ControllerOptions>;
+  /** Simulated nodes (kubemark-style) for scale tests and benchmarks. */
+  hollowNodes?: HollowNodeOptions;
   log?: (line: string) => void;
 }
 
@@ -35,6 +48,11 @@ export interface ControlPlane {
   kubeconfig: string;
   kubeconfigPath?: string;
   apiserver: ApiServer;
+  controllerManager?: ControllerManager;
+  scheduler?: SchedulerHandle;
+  hollow?: HollowNodePool;
+  /** An API client with a component token of its own (for in-process components and tests). */
+  componentClient(component: string): ApiClient;
   stop(): Promise<void>;
 }
 
@@ -72,7 +90,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
   try {
     const store = await Store.open({ dataDir: dir, historySize: opts.historySize });
-    const registry = new Registry(store, { serviceCIDR: opts.serviceCIDR });
+    const controllerOptions: ControllerOptions = { ...DEFAULT_CONTROLLER_OPTIONS, ...(opts.controllerOptions ?? {}) };
+    const registry = new Registry(store, { serviceCIDR: opts.serviceCIDR, defaultTolerationSeconds: controllerOptions.defaultTolerationSeconds });
     await registry.init();
     const tokens = new TokenAuthenticator(dir ? path.join(dir, 'tokens.json') : null);
     const sans = ['127.0.0.1', 'localhost', 'host.docker.internal', os.hostname(), registry.services.ips.apiServiceIP, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...(opts.extraSANs ?? [])];
@@ -84,6 +103,28 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       kubeconfigPath = path.join(dir, 'kubeconfig');
       fs.writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
     }
+    const log = opts.log ?? (() => {});
+    const clients: ApiClient[] = [];
+    const componentClient = (component: string) => {
+      const c = new ApiClient({ url: apiserver.url, token: tokens.componentToken(component), ca: pki.caCert, userAgent: `flotilla-${component}`, maxSockets: 64 });
+      clients.push(c);
+      return c;
+    };
+    // Components are API clients over HTTPS, exactly as if they ran in processes of their own.
+    // Loaded only when enabled: an API-server-only control plane starts without them.
+    const controllerManager = opts.controllers
+      ? await (await import('./controllers/manager.js')).startControllerManager(componentClient('controller-manager'), controllerOptions, log)
+      : undefined;
+    const scheduler = opts.scheduler ? await (await import('./scheduler/start.js')).startScheduler(componentClient('scheduler'), controllerOptions, log) : undefined;
+    let hollow: HollowNodePool | undefined;
+    if (opts.hollowNodes?.count) {
+      hollow = new HollowNodePool(componentClient('hollow-nodes'), {
+        leaseRenewIntervalMs: controllerOptions.leaseRenewIntervalMs,
+        leaseDurationSeconds: controllerOptions.leaseDurationSeconds,
+        ...opts.hollowNodes,
+      });
+      await hollow.start();
+    }
     return {
       url: apiserver.url,
       store,
@@ -94,7 +135,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       kubeconfig,
       kubeconfigPath,
       apiserver,
+      controllerManager,
+      scheduler,
+      hollow,
+      componentClient,
       async stop() {
+        await hollow?.stop();
+        scheduler?.stop();
+        controllerManager?.stop();
+        for (const c of clients) c.close();
         await apiserver.close();
         await store.close();
         release();

@@ -20,6 +20,8 @@ Options:
   --port PORT         API server port for 'up' (default: 6443; 0 picks a free one)
   --host ADDR         Address the API server listens on (default: 127.0.0.1)
   --nodes N           Worker nodes to run (default: 0; Docker nodes are not in this build yet)
+  --hollow-nodes N    Simulated (kubemark-style) nodes for scale tests and demos (default: 0)
+  --no-controllers    Run only the API server: no scheduler, no controller manager
   --service-cidr CIDR Service ClusterIP range (default: 10.96.0.0/16)
   --no-ui             Do not serve the dashboard (it is not served by this build yet)
   -h, --help          Show this help
@@ -41,6 +43,9 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   const nodes = values.nodes === undefined ? 0 : Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 0) fail(`--nodes: must be a whole number >= 0, got ${values.nodes}`);
   if (nodes > 0) fail('--nodes: Docker nodes are not part of this build yet; run with --nodes 0');
+  const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
+  if (!Number.isInteger(hollowNodes) || hollowNodes < 0) fail(`--hollow-nodes: must be a whole number >= 0, got ${values['hollow-nodes']}`);
+  const components = !values['no-controllers'];
   let cp;
   try {
     cp = await startControlPlane({
@@ -48,6 +53,9 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
       port,
       host: (values.host as string | undefined) ?? '127.0.0.1',
       serviceCIDR: values['service-cidr'] as string | undefined,
+      scheduler: components,
+      controllers: components,
+      hollowNodes: hollowNodes ? { count: hollowNodes } : undefined,
       log: (l) => process.stderr.write(`${l}\n`),
     });
   } catch (e) {
@@ -115,6 +123,8 @@ export async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       nodes: { type: 'string' },
+      'hollow-nodes': { type: 'string' },
+      'no-controllers': { type: 'boolean' },
       'service-cidr': { type: 'string' },
       'no-ui': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -1,0 +1,48 @@
+import { ApiClient } from '../client/apiClient.js';
+import { InformerFactory } from '../client/informer.js';
+import { makeContext, type Controller } from './controller.js';
+import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './options.js';
+import { ReplicaSetController } from './replicaset/replicasetController.js';
+import { DeploymentController } from './deployment/deploymentController.js';
+import { GarbageCollector } from './garbagecollector/garbageCollector.js';
+import { NamespaceController } from './namespace/namespaceController.js';
+import { ServiceAccountController } from './serviceaccount/serviceAccountController.js';
+import { PodGCController } from './podgc/podGCController.js';
+import { NodeLifecycleController } from './nodelifecycle/nodeLifecycleController.js';
+import { EndpointsController } from './endpoints/endpointsController.js';
+import { EndpointSliceController } from './endpointslice/endpointSliceController.js';
+
+// The controller manager (kube-controller-manager's role): every control loop in one process,
+// sharing one API client and one set of informers, talking to the API server over HTTPS with
+// its own token like any other client.
+
+export interface ControllerManager {
+  controllers: Controller[];
+  stop(): void;
+}
+
+export async function startControllerManager(client: ApiClient, options: Partial<ControllerOptions> = {}, log: (l: string) => void = () => {}): Promise<ControllerManager> {
+  const informers = new InformerFactory(client);
+  const ctx = makeContext(client, informers, { ...DEFAULT_CONTROLLER_OPTIONS, ...options }, log);
+  const controllers: Controller[] = [
+    new ReplicaSetController(ctx),
+    new DeploymentController(ctx),
+    new GarbageCollector(ctx),
+    new NamespaceController(ctx),
+    new ServiceAccountController(ctx),
+    new PodGCController(ctx),
+    new NodeLifecycleController(ctx),
+    new EndpointsController(ctx),
+    new EndpointSliceController(ctx),
+  ];
+  for (const c of controllers) c.init();
+  await informers.start();
+  for (const c of controllers) c.run();
+  return {
+    controllers,
+    stop() {
+      for (const c of controllers) c.stop();
+      informers.stop();
+    },
+  };
+}
