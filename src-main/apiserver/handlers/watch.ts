@@ -19,7 +19,6 @@ import { toTable, type IncludeObject } from './table.js';
 export interface WatchParams {
   resource: ResourceDef;
   namespace?: string;
-  name?: string; // from fieldSelector metadata.name or a single-object watch
   labels: LabelRequirement[];
   fields: FieldRequirement[];
   resourceVersion?: string;
@@ -63,6 +62,13 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
     for (const e of store.scan(r.key, prefix)) if (matches(e.obj)) initial.push(e.obj);
   } else {
     fromRV = Number(rvParam);
+    // A resourceVersion from the future (e.g. from before the store was wiped) would leave the
+    // client silently waiting; kube answers "Too large resource version". Answer 410 so that
+    // every client (client-go and client-node alike) relists.
+    if (fromRV > store.currentRV()) {
+      sendError(res, errors.expired(`too large resource version: ${fromRV}, current: ${store.currentRV()}`));
+      return;
+    }
   }
 
   const queue: string[] = [];
