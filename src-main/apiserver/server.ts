@@ -42,6 +42,12 @@ export interface ApiServer {
 /** Paths Kubernetes serves to anyone (system:public-info-viewer). */
 const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
+/** Whether the request presents a bearer token at all (kube's bearertoken authenticator). */
+function hasBearerToken(authorization: string | undefined): boolean {
+  const parts = (authorization ?? '').trim().split(/\s+/);
+  return parts.length >= 2 && parts[0]!.toLowerCase() === 'bearer';
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { registry, tokens } = opts;
   const server = https.createServer({ cert: opts.pki.serverCert, key: opts.pki.serverKey, keepAliveTimeout: 65_000 }, (req, res) => {
@@ -57,7 +63,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const url = new URL(req.url ?? '/', 'https://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     // Authorization (a node may write only its own objects) arrives with the nodes themselves.
-    if (!PUBLIC.has(path) && !tokens.authenticate(req.headers.authorization)) throw errors.unauthorized();
+    // A presented bearer token must be valid even on the public paths: kube's authenticator fails
+    // on a bad token before anonymous access is considered, so only a request without one is
+    // anonymous.
+    if (!tokens.authenticate(req.headers.authorization) && (!PUBLIC.has(path) || hasBearerToken(req.headers.authorization))) throw errors.unauthorized();
     const q = url.searchParams;
     if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');

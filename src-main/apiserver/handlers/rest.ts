@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/types.js';
 import { apiVersionOf, resourceByPath, type ResourceDef } from '../../api/resources.js';
 import type { Registry, WriteContext, DeleteOptions } from '../registry/registry.js';
-import { errors, ApiError } from '../status.js';
+import { errors, ApiError, successStatus } from '../status.js';
 import { decodeBody, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
 import { parseLabelSelector, SelectorParseError, type LabelRequirement } from '../selectors/labels.js';
 import { parseFieldSelector, FieldSelectorError, type FieldRequirement } from '../selectors/fields.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch, serverSideApply, PatchError } from '../patch/index.js';
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
-import { serveWatch } from './watch.js';
+import { serveWatch, type WatchParams } from './watch.js';
 import { applyScale, scaleOf, type Scale } from './scale.js';
 
 // REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
@@ -65,10 +65,10 @@ function fieldManagerOf(req: IncomingMessage, q: URLSearchParams): string {
   return (req.headers['user-agent'] ?? 'unknown').split('/')[0]!.slice(0, 128) || 'unknown';
 }
 
-function patchError(r: ResourceDef, name: string, e: unknown): unknown {
+function patchError(e: unknown): unknown {
   if (!(e instanceof PatchError)) return e;
   if (e.code === 409) return errors.fieldConflict(e.message, e.causes ?? []);
-  if (e.code === 422) return errors.unprocessable(r, name, `${r.group ? `${r.kind}.${r.group}` : r.kind} "${name}" is invalid: ${e.message}`, e.causes);
+  if (e.code === 422) return errors.patchNotApplicable();
   return errors.badRequest(e.message);
 }
 
@@ -85,7 +85,7 @@ function applyPatch(r: ResourceDef, name: string, ct: string, original: unknown,
         throw errors.unsupportedMediaType(ct);
     }
   } catch (e) {
-    throw patchError(r, name, e);
+    throw patchError(e);
   }
 }
 
@@ -101,6 +101,25 @@ function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions {
   }
   return o;
 }
+
+function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequirement[], fields: FieldRequirement[], q: URLSearchParams, accept: string | undefined, opts: RestOptions): WatchParams {
+  const ts = q.get('timeoutSeconds');
+  return {
+    resource: r,
+    namespace: ns,
+    labels,
+    fields,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    timeoutSeconds: ts ? Number(ts) : undefined,
+    bookmarks: q.get('allowWatchBookmarks') === 'true',
+    sendInitialEvents: q.get('sendInitialEvents') === null ? undefined : q.get('sendInitialEvents') === 'true',
+    table: wantsTable(accept) ? { include: parseIncludeObject(q.get('includeObject')) } : undefined,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs,
+  };
+}
+
+/** Resources whose DELETE answers with the deleted object rather than a Status (kube's ReturnDeletedObject). */
+const RETURNS_DELETED_OBJECT = new Set(['pods', 'services', 'namespaces', 'serviceaccounts']);
 
 export interface RestOptions {
   /** How often idle watches get a BOOKMARK (default 10 s). */
@@ -124,19 +143,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (method === 'GET') {
       const { labels, fields } = selectors(q, r);
       if (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPrefix) {
-        const ts = q.get('timeoutSeconds');
-        serveWatch(res, registry.store, {
-          resource: r,
-          namespace: ns,
-          labels,
-          fields,
-          resourceVersion: q.get('resourceVersion') ?? undefined,
-          timeoutSeconds: ts ? Number(ts) : undefined,
-          bookmarks: q.get('allowWatchBookmarks') === 'true',
-          sendInitialEvents: q.get('sendInitialEvents') === null ? undefined : q.get('sendInitialEvents') === 'true',
-          table: wantsTable(accept) ? { include: parseIncludeObject(q.get('includeObject')) } : undefined,
-          bookmarkIntervalMs: opts.bookmarkIntervalMs,
-        });
+        serveWatch(res, registry.store, watchParams(r, ns, labels, fields, q, accept, opts));
         return;
       }
       const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
@@ -174,6 +181,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return;
     }
     throw errors.methodNotAllowed(method);
+  }
+
+  // ---- a single object through the legacy /watch/ path ----
+  if (rr.watchPrefix && method === 'GET' && !sub) {
+    const { labels, fields } = selectors(q, r);
+    serveWatch(res, registry.store, watchParams(r, ns, labels, [...fields, { field: 'metadata.name', op: '=', value: name }], q, accept, opts));
+    return;
   }
 
   // ---- scale ----
@@ -227,8 +241,12 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'DELETE': {
       if (subresource) throw errors.methodNotAllowed(method);
       const opts = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
-      const { obj } = await registry.delete(r, ns, name, opts, ctx);
-      return send(200, obj);
+      const { obj, gone } = await registry.delete(r, ns, name, opts, ctx);
+      // Like kube's generic registry: an object still being deleted (grace period, finalizers)
+      // comes back as is; a removed one as a Success Status, except for the resources whose
+      // storage returns the deleted object.
+      if (!gone || RETURNS_DELETED_OBJECT.has(r.key)) return send(200, obj);
+      return sendJSON(res, 200, successStatus({ name, group: r.group || undefined, kind: r.plural, uid: obj.metadata.uid }));
     }
     default:
       throw errors.methodNotAllowed(method);
@@ -266,7 +284,7 @@ async function serverSideApplyPatch(
       now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     }).object as KubeObject;
   } catch (e) {
-    throw patchError(r, name, e);
+    throw patchError(e);
   }
   const applyCtx: WriteContext = { ...ctx, managedFieldsSet: true };
   if (!live) {

@@ -1,5 +1,6 @@
 import type { Service, ServicePort } from '../../api/types.js';
 import { fieldErr, type FieldError } from '../../api/validation/fieldErrors.js';
+import { go } from '../../api/validation/goRender.js';
 import { AllocationError, ClusterIPAllocator, NodePortAllocator } from './allocators.js';
 
 // Applies the allocators to Services on create, update and delete. Errors come back as field
@@ -86,7 +87,8 @@ export class ServiceAllocation {
         this.ips.allocate(spec.clusterIP);
         taken.ips.push(spec.clusterIP);
       } catch (e) {
-        if (e instanceof AllocationError) errs.push(fieldErr.invalid('spec.clusterIPs', [spec.clusterIP], e.message));
+        // kube's allocIPs reports service.Spec.ClusterIPs, printed with %#v: []string{"10.97.0.10"}.
+        if (e instanceof AllocationError) errs.push(fieldErr.invalid('spec.clusterIPs', go.strings(spec.clusterIPs ?? [spec.clusterIP]), e.message));
         else throw e;
       }
     }
