@@ -1,0 +1,121 @@
+import type { Endpoints, Pod, Service } from '../../api/types.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../client/apiClient.js';
+import type { EventRecorder } from '../../client/eventRecorder.js';
+import { keyOf, type Informer } from '../../client/informer.js';
+import { WorkQueue } from '../../client/workQueue.js';
+import type { Controller, ControllerContext } from '../controller.js';
+import { ServicePods, splitKey } from '../util/servicePods.js';
+import { isApiServerService, isNamespaceTerminating, rvOlder, serviceHasSelector } from '../util/serviceEndpoints.js';
+import { desiredEndpoints } from './desiredSubsets.js';
+
+// The Endpoints controller (kube's pkg/controller/endpoint): keeps the core/v1 Endpoints object
+// named like each selector Service equal to what its pods say. Services without a selector are
+// left alone (their Endpoints are written by hand); an Endpoints object whose Service is deleted
+// is deleted with it.
+
+/** Endpoints kept by leader election, never tied to a Service. */
+const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
+
+class StaleCacheError extends Error {}
+
+export class EndpointsController implements Controller {
+  readonly name = 'endpoint-controller';
+  private readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 10_000 });
+  private readonly services: Informer<Service>;
+  private readonly pods: Informer<Pod>;
+  private readonly endpoints: Informer<Endpoints>;
+  private readonly servicePods: ServicePods;
+  /** resourceVersion of our last write per Service key, until the informer has shown it. */
+  private readonly written = new Map<string, string>();
+  private readonly recorder: EventRecorder;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.services = ctx.informers.informer<Service>('services');
+    this.pods = ctx.informers.informer<Pod>('pods');
+    this.endpoints = ctx.informers.informer<Endpoints>('endpoints');
+    this.servicePods = new ServicePods(this.services, this.pods);
+    this.recorder = ctx.recorder(this.name);
+  }
+
+  init(): void {
+    this.servicePods.init();
+    const enqueue = (k: string) => this.queue.add(k);
+    this.services.addHandlers({
+      onAdd: (svc) => enqueue(keyOf(svc)),
+      onUpdate: (_old, svc) => enqueue(keyOf(svc)),
+      onDelete: (svc) => enqueue(keyOf(svc)),
+    });
+    this.servicePods.onPodEvents(enqueue);
+    // Someone else's change to the Endpoints of an existing Service is put right. Endpoints
+    // without a Service are not touched here: they may be written just before their Service.
+    const onChange = (ep: Endpoints) => {
+      const k = keyOf(ep);
+      const mine = this.written.get(k);
+      if (mine !== undefined && !rvOlder(mine, ep.metadata.resourceVersion ?? '')) return;
+      if (this.services.getByKey(k)) enqueue(k);
+    };
+    this.endpoints.addHandlers({
+      onAdd: onChange,
+      onUpdate: (_old, ep) => onChange(ep),
+      onDelete: (ep) => {
+        const k = keyOf(ep);
+        this.written.delete(k);
+        if (this.services.getByKey(k)) enqueue(k);
+      },
+    });
+  }
+
+  run(): void {
+    // Endpoints left behind by Services deleted while we were not running (kube's
+    // checkLeftoverEndpoints).
+    for (const ep of this.endpoints.list()) {
+      if (ep.metadata.annotations?.[LEADER_ANNOTATION] !== undefined) continue;
+      const k = keyOf(ep);
+      if (!this.services.getByKey(k)) this.queue.add(k);
+    }
+    void this.queue.run(Math.max(1, this.ctx.options.workers), (key) => this.sync(key), (key, err) => {
+      if (err instanceof StaleCacheError || isConflict(err)) return; // retried shortly; the cache is catching up
+      if (this.queue.retries(key) % 10 !== 0) return; // a persistent failure is logged every tenth retry
+      this.ctx.log(`${this.name}: syncing ${key}: ${(err as Error).message}`);
+    });
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+  }
+
+  /** Reconciles the Endpoints of one Service (key "namespace/name"). */
+  async sync(key: string): Promise<void> {
+    const [namespace, name] = splitKey(key);
+    if (isApiServerService(namespace, name)) return;
+    const svc = this.services.get(namespace, name);
+    const current = this.endpoints.get(namespace, name);
+
+    if (!svc) {
+      if (!current && !this.written.has(key)) return;
+      this.written.delete(key);
+      try {
+        await this.ctx.client.delete('endpoints', namespace, name);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+      return;
+    }
+    if (!serviceHasSelector(svc)) return;
+
+    const mine = this.written.get(key);
+    if (mine !== undefined && (!current || rvOlder(current.metadata.resourceVersion, mine))) throw new StaleCacheError(`endpoints cache of ${key} is behind our write`);
+
+    const want = desiredEndpoints(svc, this.servicePods.podsFor(svc), current);
+    if (!want) return;
+    try {
+      const saved = current ? await this.ctx.client.update<Endpoints>('endpoints', want) : await this.ctx.client.create<Endpoints>('endpoints', namespace, want);
+      if (saved.metadata.resourceVersion) this.written.set(key, saved.metadata.resourceVersion);
+    } catch (e) {
+      if (isConflict(e) || isAlreadyExists(e) || isNotFound(e)) throw e; // our cache is behind: retry
+      if (!current && isNamespaceTerminating(e)) return;
+      this.recorder.event(want, 'Warning', current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint', `Failed to ${current ? 'update' : 'create'} endpoint ${key}: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+}
