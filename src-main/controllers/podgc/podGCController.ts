@@ -1,0 +1,139 @@
+import type { Node, Pod } from '../../api/types.js';
+import { isConflict, isNotFound } from '../../client/apiClient.js';
+import type { Informer } from '../../client/informer.js';
+import { WorkQueue } from '../../client/workQueue.js';
+import type { Controller, ControllerContext } from '../controller.js';
+import { forEachLimit } from '../util/concurrency.js';
+import { ensurePodNodeIndex, podsOnNode } from '../util/podIndex.js';
+import { isPodTerminal, nowISO } from '../util/pods.js';
+import { outOfServiceTerminatingPods, terminatedPodsToCollect, unknownNodesOfPods, unscheduledTerminatingPods } from './selection.js';
+
+// Pod garbage collection (kube's pkg/controller/podgc). Force-deletes (grace period 0) pods no
+// kubelet will ever finish:
+//   - pods bound to a node that no longer exists, once the node has been missing for a short
+//     quarantine and a live GET confirms it (kube: 40 s; here 2 s, nodes on a desktop are
+//     deleted on purpose); they are marked Failed with a DisruptionTarget condition first;
+//   - terminating pods that were never scheduled, and terminating pods on a NotReady node tainted
+//     node.kubernetes.io/out-of-service;
+//   - terminated pods beyond options.terminatedPodGCThreshold, evicted and oldest first.
+// A node's deletion starts its quarantine at once; a periodic sweep catches everything else.
+
+export interface PodGCTiming {
+  /** How long a node must be missing before its pods are collected. */
+  quarantineMs: number;
+  /** Period of the full sweep (kube: 20 s). */
+  sweepPeriodMs: number;
+}
+
+export const DEFAULT_PODGC_TIMING: PodGCTiming = { quarantineMs: 2000, sweepPeriodMs: 10_000 };
+
+const FANOUT = 8;
+
+export class PodGCController implements Controller {
+  readonly name = 'pod-garbage-collector';
+  private readonly pods: Informer<Pod>;
+  private readonly nodes: Informer<Node>;
+  private readonly timing: PodGCTiming;
+  /** Missing nodes whose quarantine has started (key: node name). */
+  private readonly quarantine = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
+  private readonly quarantined = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    timing: Partial<PodGCTiming> = {},
+  ) {
+    this.timing = { ...DEFAULT_PODGC_TIMING, ...timing };
+    this.pods = ctx.informers.informer<Pod>('pods');
+    this.nodes = ctx.informers.informer<Node>('nodes');
+  }
+
+  init(): void {
+    ensurePodNodeIndex(this.pods);
+    const check = (p: Pod) => {
+      const n = p.spec?.nodeName;
+      if (n && !this.nodes.get(undefined, n)) this.startQuarantine(n);
+    };
+    this.pods.addHandlers({ onAdd: check, onUpdate: (_, p) => check(p) });
+    this.nodes.addHandlers({ onDelete: (n) => this.startQuarantine(n.metadata.name!) });
+  }
+
+  run(): void {
+    void this.quarantine.run(1, (n) => this.collectPodsOfMissingNode(n), (n, err) => this.ctx.log(`pod-garbage-collector: node ${n}: ${(err as Error).message}`));
+    this.scheduleSweep();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.quarantine.shutDown();
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+  }
+
+  private startQuarantine(node: string): void {
+    if (this.quarantined.has(node)) return;
+    this.quarantined.add(node);
+    this.quarantine.addAfter(node, this.timing.quarantineMs);
+  }
+
+  private async collectPodsOfMissingNode(node: string): Promise<void> {
+    if (this.nodes.get(undefined, node)) {
+      this.quarantined.delete(node);
+      return;
+    }
+    try {
+      await this.ctx.client.get('nodes', undefined, node);
+      this.quarantined.delete(node); // it exists; our cache was behind
+      return;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    this.quarantined.delete(node);
+    const pods = podsOnNode(this.pods, node);
+    if (pods.length) this.ctx.log(`pod-garbage-collector: node ${node} is gone; force-deleting ${pods.length} pods`);
+    await forEachLimit(pods, FANOUT, (p) => this.markFailedAndForceDelete(p, 'PodGC: node no longer exists'));
+  }
+
+  private scheduleSweep(): void {
+    if (this.stopped) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweep()
+        .catch((e) => this.ctx.log(`pod-garbage-collector: sweep: ${(e as Error).message}`))
+        .finally(() => this.scheduleSweep());
+    }, this.timing.sweepPeriodMs);
+  }
+
+  /** One pass of kube's gc(): terminated, terminating, orphaned, unscheduled-terminating. */
+  async sweep(): Promise<void> {
+    const pods = this.pods.list();
+    const byName = (n: string) => this.nodes.get(undefined, n);
+    await forEachLimit(terminatedPodsToCollect(pods, this.ctx.options.terminatedPodGCThreshold), FANOUT, (p) => this.forceDelete(p));
+    await forEachLimit(outOfServiceTerminatingPods(pods, byName), FANOUT, (p) => this.markFailedAndForceDelete(p));
+    for (const n of unknownNodesOfPods(pods, (name) => !!byName(name))) this.startQuarantine(n);
+    await forEachLimit(unscheduledTerminatingPods(pods), FANOUT, (p) => this.forceDelete(p));
+  }
+
+  private async markFailedAndForceDelete(pod: Pod, disruptionMessage?: string): Promise<void> {
+    if (!isPodTerminal(pod)) {
+      const status: Record<string, unknown> = { phase: 'Failed' };
+      if (disruptionMessage) {
+        status.conditions = [{ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: disruptionMessage, lastTransitionTime: nowISO() }];
+      }
+      try {
+        await this.ctx.client.patch('pods', pod.metadata.namespace, pod.metadata.name!, { status }, 'strategic', 'status');
+      } catch (e) {
+        if (isNotFound(e)) return;
+        this.ctx.log(`pod-garbage-collector: marking ${pod.metadata.namespace}/${pod.metadata.name} Failed: ${(e as Error).message}`);
+      }
+    }
+    await this.forceDelete(pod);
+  }
+
+  private async forceDelete(pod: Pod): Promise<void> {
+    try {
+      await this.ctx.client.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
+  }
+}
