@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { withFileLock } from './fileLock';
+
+export const DEBIAN_SUITE = 'bookworm';
+export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+
+// What the base never needs at run time; removing it makes the rootfs about a third smaller.
+const TRIM = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'var/lib/apt/lists', 'var/cache/apt', 'var/log'];
+
+/** Debian's name for the architecture Node reports. */
+export function debianArch(arch: string = process.arch): string {
+  const known: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'armhf', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64' };
+  const name = known[arch];
+  if (!name) throw new Error(`no Debian architecture for ${arch}`);
+  return name;
+}
+
+/** Runs a command, passing each output line to onLine; rejects with the last lines on failure. */
+export function run(command: string, args: string[], onLine?: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    const take = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n')) {
+        const text = line.trim();
+        if (!text) continue;
+        tail.push(text);
+        if (tail.length > 20) tail.shift();
+        onLine?.(text);
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail.join('\n')}`));
+    });
+  });
+}
+
+export interface RootfsRequest {
+  cacheDir: string;
+  hash: string;
+  suite: string;
+  arch: string;
+  packages: string[];
+  mirror: string;
+  onLine?: (line: string) => void;
+}
+
+/**
+ * A gzipped tarball of a minimal Debian root filesystem with the given packages, made once with
+ * debootstrap (about half a minute) and then kept in the cache folder under its inputs' hash.
+ */
+export async function ensureRootfsTarball(req: RootfsRequest): Promise<string> {
+  const tarball = path.join(req.cacheDir, `rootfs-${req.suite}-${req.arch}-${req.hash}.tar.gz`);
+  if (existsSync(tarball)) return tarball;
+  return withFileLock(`${tarball}.lock`, async () => {
+    if (existsSync(tarball)) return tarball;
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+      throw new Error(
+        'building the offline node base needs root (debootstrap): run once as root, or make a node:*-slim image available to Docker',
+      );
+    }
+    const work = path.join(req.cacheDir, `rootfs-work-${req.hash}-${process.pid}`);
+    await rm(work, { recursive: true, force: true });
+    await mkdir(work, { recursive: true });
+    try {
+      await run(
+        'debootstrap',
+        ['--variant=minbase', `--arch=${req.arch}`, `--include=${req.packages.join(',')}`, req.suite, work, req.mirror],
+        req.onLine,
+      ).catch((err: Error) => {
+        if (/cannot run debootstrap/.test(err.message)) {
+          throw new Error(`${err.message}: install it (apt-get install debootstrap) or make a node:*-slim image available to Docker`);
+        }
+        throw err;
+      });
+      for (const dir of TRIM) {
+        await rm(path.join(work, dir), { recursive: true, force: true });
+        await mkdir(path.join(work, dir), { recursive: true });
+      }
+      // apt expects these to exist if someone installs a package in a node container later.
+      for (const dir of ['var/lib/apt/lists/partial', 'var/cache/apt/archives/partial']) {
+        await mkdir(path.join(work, dir), { recursive: true });
+      }
+      req.onLine?.('packing the root filesystem');
+      const partial = `${tarball}.${process.pid}.partial`;
+      await run('tar', ['--numeric-owner', '-C', work, '-czf', partial, '.']);
+      await rename(partial, tarball);
+      return tarball;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+}
