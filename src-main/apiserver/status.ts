@@ -44,9 +44,9 @@ export const errors = {
   unauthorized(): ApiError {
     return status(401, 'Unauthorized', 'Unauthorized');
   },
-  forbidden(r: ResourceDef | null, name: string, why: string): ApiError {
+  forbidden(r: ResourceDef | null, name: string, why: string, causes?: StatusCause[]): ApiError {
     const what = r ? `${qualifiedResource(r)} "${name}" is forbidden: ` : '';
-    return status(403, 'Forbidden', `${what}${why}`, r ? { name, group: r.group || undefined, kind: r.plural } : undefined);
+    return status(403, 'Forbidden', `${what}${why}`, r ? { name, group: r.group || undefined, kind: r.plural, ...(causes ? { causes } : {}) } : undefined);
   },
   methodNotAllowed(method: string): ApiError {
     return status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`);

@@ -418,7 +418,9 @@ export class Registry {
     if (nsObj.metadata.deletionTimestamp || nsObj.status?.phase === 'Terminating') {
       // Events may still be recorded while a namespace is cleaned up, as in Kubernetes.
       if (r.key !== 'events') {
-        throw errors.forbidden(r, name, `unable to create new content in namespace ${ns} because it is being terminated`);
+        throw errors.forbidden(r, name, `unable to create new content in namespace ${ns} because it is being terminated`, [
+          { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' },
+        ]);
       }
     }
   }
