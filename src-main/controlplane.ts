@@ -9,8 +9,8 @@ import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
 import { ApiClient } from './client/apiClient.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './controllers/options.js';
-import type { ControllerManager } from './controllers/manager.js';
-import type { SchedulerHandle } from './scheduler/start.js';
+import { startControllerManager, type ControllerManager } from './controllers/manager.js';
+import { startScheduler, type SchedulerHandle } from './scheduler/start.js';
 import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
@@ -111,11 +111,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       return c;
     };
     // Components are API clients over HTTPS, exactly as if they ran in processes of their own.
-    // Loaded only when enabled: an API-server-only control plane starts without them.
-    const controllerManager = opts.controllers
-      ? await (await import('./controllers/manager.js')).startControllerManager(componentClient('controller-manager'), controllerOptions, log)
-      : undefined;
-    const scheduler = opts.scheduler ? await (await import('./scheduler/start.js')).startScheduler(componentClient('scheduler'), controllerOptions, log) : undefined;
+    const controllerManager = opts.controllers ? await startControllerManager(componentClient('controller-manager'), controllerOptions, log) : undefined;
+    const scheduler = opts.scheduler ? await startScheduler(componentClient('scheduler'), controllerOptions, log) : undefined;
     let hollow: HollowNodePool | undefined;
     if (opts.hollowNodes?.count) {
       hollow = new HollowNodePool(componentClient('hollow-nodes'), {

@@ -206,10 +206,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   // ---- binding ----
   if (sub === 'binding') {
     if (method !== 'POST') throw errors.methodNotAllowed(method);
-    const body = decodeBody(await readBody(req), mediaType(req)) as { target?: { name?: string; kind?: string } };
+    const body = decodeBody(await readBody(req), mediaType(req)) as { metadata?: { annotations?: Record<string, string> }; target?: { name?: string; kind?: string } };
     const node = body?.target?.name;
     if (!node) throw errors.invalid(r, name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
-    await registry.bind(ns!, name, node, ctx);
+    await registry.bind(ns!, name, node, ctx, body.metadata?.annotations);
     return sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 

@@ -252,8 +252,15 @@ export class Registry {
 
     let obj: KubeObject;
     if (subresource === 'status') {
-      // Only status changes; spec and metadata stay as stored (kube's *StatusStrategy).
+      // Only status changes; spec and metadata stay as stored (kube's *StatusStrategy) — except
+      // that pods/status and nodes/status may also change labels and annotations, as in kube.
       obj = { ...clone(old), status: clone(body.status) };
+      if (r.key === 'pods' || r.key === 'nodes') {
+        obj.metadata.labels = clone(body.metadata?.labels);
+        obj.metadata.annotations = clone(body.metadata?.annotations);
+        if (!obj.metadata.labels) delete obj.metadata.labels;
+        if (!obj.metadata.annotations) delete obj.metadata.annotations;
+      }
     } else if (subresource === 'finalize') {
       obj = clone(old);
       obj.spec = { ...(obj.spec ?? {}), finalizers: clone(body.spec?.finalizers ?? []) };
@@ -436,13 +443,15 @@ export class Registry {
   }
 
   /** Marks a pod bound to a node (pods/binding). */
-  async bind(ns: string, name: string, nodeName: string, ctx: WriteContext): Promise<KubeObject> {
+  /** Binding annotations are copied onto the pod, as kube-apiserver does. */
+  async bind(ns: string, name: string, nodeName: string, ctx: WriteContext, annotations?: Record<string, string>): Promise<KubeObject> {
     const r = resourceByKey('pods')!;
     const pod = this.get(r, ns, name) as Pod;
     if (pod.spec.nodeName) throw errors.conflict(r, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
     if (pod.metadata.deletionTimestamp) throw errors.conflict(r, name, `pod ${name} is being deleted, cannot be assigned to a host`);
     const obj = clone(pod);
     obj.spec.nodeName = nodeName;
+    if (annotations && Object.keys(annotations).length) obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), ...annotations };
     obj.status ??= {};
     const conds = (obj.status.conditions ??= []).filter((c) => c.type !== 'PodScheduled');
     conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowISO(ctx.now) });
