@@ -12,6 +12,8 @@ import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './controller
 import { startControllerManager, type ControllerManager } from './controllers/manager.js';
 import { startScheduler, type SchedulerHandle } from './scheduler/start.js';
 import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.js';
+import { startDockerNodes, type DockerNodes } from './dockerNodes.js';
+import type { ProgressFn } from './images/types.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
 // CLI in plain Node and by the Electron main process; nothing here depends on Electron.
@@ -35,6 +37,12 @@ export interface ControlPlaneOptions {
   controllerOptions?: Partial<ControllerOptions>;
   /** Simulated nodes (kubemark-style) for scale tests and benchmarks. */
   hollowNodes?: HollowNodeOptions;
+  /** Docker nodes to create or adopt (undefined: no Docker at all). */
+  nodes?: number;
+  /** Names the cluster's Docker network and containers (default "flotilla"). */
+  clusterName?: string;
+  /** Image build progress (the first start builds the node image). */
+  onImageProgress?: ProgressFn;
   log?: (line: string) => void;
 }
 
@@ -51,6 +59,7 @@ export interface ControlPlane {
   controllerManager?: ControllerManager;
   scheduler?: SchedulerHandle;
   hollow?: HollowNodePool;
+  docker?: DockerNodes;
   /** An API client with a component token of its own (for in-process components and tests). */
   componentClient(component: string): ApiClient;
   stop(): Promise<void>;
@@ -122,6 +131,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       });
       await hollow.start();
     }
+    let docker: DockerNodes | undefined;
+    if (opts.nodes !== undefined) {
+      docker = await startDockerNodes({
+        clusterName: opts.clusterName ?? 'flotilla',
+        dataDir: dir,
+        nodes: opts.nodes,
+        apiPort: apiserver.port,
+        apiHost: opts.host,
+        caCert: pki.caCert,
+        tokens,
+        controllerOptions,
+        onProgress: opts.onImageProgress,
+        log,
+      });
+      apiserver.setKubeletResolver(docker.kubeletResolver);
+    }
     return {
       url: apiserver.url,
       store,
@@ -135,8 +160,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       controllerManager,
       scheduler,
       hollow,
+      docker,
       componentClient,
       async stop() {
+        // Node containers and pods keep running: the next start adopts them.
+        await docker?.cluster.close();
         await hollow?.stop();
         scheduler?.stop();
         controllerManager?.stop();

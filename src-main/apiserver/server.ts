@@ -1,6 +1,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry } from './registry/registry.js';
 import type { TokenAuthenticator } from './auth/tokens.js';
 import type { Pki } from './auth/pki.js';
@@ -18,6 +19,7 @@ import {
   wantsAggregated,
 } from './handlers/discovery.js';
 import { openapiFor, openapiRoot } from './handlers/openapi.js';
+import { proxyUpgrade, type KubeletResolver } from './handlers/nodeProxy.js';
 
 // The kube-apiserver role: HTTPS only, bearer-token authentication, then discovery, OpenAPI,
 // health and the REST resources.
@@ -36,6 +38,8 @@ export interface ApiServerOptions {
 export interface ApiServer {
   url: string;
   port: number;
+  /** Installs how pods/log, pods/exec and pods/attach reach a node's kubelet. */
+  setKubeletResolver(resolve: KubeletResolver | undefined): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,7 @@ function hasBearerToken(authorization: string | undefined): boolean {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { registry, tokens } = opts;
+  let kubelet: KubeletResolver | undefined;
   const server = https.createServer({ cert: opts.pki.serverCert, key: opts.pki.serverKey, keepAliveTimeout: 65_000 }, (req, res) => {
     handle(req, res).catch((e) => {
       if (!(e instanceof Error && 'status' in e)) opts.log?.(`apiserver: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
@@ -110,8 +115,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const rr = parseResourcePath(group, version, rest);
     if (!rr) throw errors.notFoundPath();
-    await handleResource(req, res, registry, rr, q, { bookmarkIntervalMs: opts.watchBookmarkIntervalMs });
+    await handleResource(req, res, registry, rr, q, { bookmarkIntervalMs: opts.watchBookmarkIntervalMs, kubelet: () => kubelet });
   }
+
+  // exec and attach arrive as WebSocket upgrades; they are relayed to the pod's kubelet.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'https://x');
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)\/?$/.exec(url.pathname);
+    if (!tokens.authenticate(req.headers.authorization)) {
+      const body = JSON.stringify(errors.unauthorized().status);
+      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    if (!m) {
+      const body = JSON.stringify(errors.notFoundPath().status);
+      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    void proxyUpgrade(req, socket, head, registry, kubelet, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), m[3] as 'exec' | 'attach', url.searchParams);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -122,6 +144,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return {
     url: `https://${host}:${port}`,
     port,
+    setKubeletResolver(r) {
+      kubelet = r;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startControlPlane } from '../controlplane.js';
+import { NODE_ACTIONS, nodeCommand, type NodeAction } from './nodeCommands.js';
+import Docker from 'dockerode';
+import { ClusterManager } from '../cluster/clusterManager.js';
 
 // `flotilla`: the headless face of the app. `up` runs the same control plane the desktop app
 // runs, in the foreground; `kubeconfig` prints the admin kubeconfig; `down` stops and removes a
@@ -13,13 +16,17 @@ const USAGE = `Usage: flotilla <command> [options]
 Commands:
   up           Run the cluster's control plane in the foreground (Ctrl-C stops it)
   kubeconfig   Print the admin kubeconfig of a cluster
-  down         Stop a running cluster and remove it and its data
+  down         Stop a running cluster and remove it, its containers and its data
+  node ACTION [NAME]
+               Node actions: ls, add [NAME], rm NAME, stop NAME, start NAME, kill NAME,
+               partition NAME (cut from the network, pods keep running), heal NAME
 
 Options:
   --data DIR          Cluster data folder (default: $FLOTILLA_DATA or ~/.flotilla)
   --port PORT         API server port for 'up' (default: 6443; 0 picks a free one)
   --host ADDR         Address the API server listens on (default: 127.0.0.1)
-  --nodes N           Worker nodes to run (default: 0; Docker nodes are not in this build yet)
+  --nodes N           Docker worker nodes to create or adopt (default: 3; 0 runs no Docker at all)
+  --cluster NAME      Names the cluster's Docker network and containers (default: flotilla)
   --hollow-nodes N    Simulated (kubemark-style) nodes for scale tests and demos (default: 0)
   --no-controllers    Run only the API server: no scheduler, no controller manager
   --service-cidr CIDR Service ClusterIP range (default: 10.96.0.0/16)
@@ -31,6 +38,19 @@ function dataDirOf(v: string | undefined): string {
   return path.resolve(v ?? process.env.FLOTILLA_DATA ?? path.join(os.homedir(), '.flotilla'));
 }
 
+/** The Docker cluster a data folder's control plane created, if any (written by `up`). */
+function recordedClusterName(dataDir: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dataDir, 'cluster.json'), 'utf8')) as { clusterName?: string }).clusterName;
+  } catch {
+    return undefined;
+  }
+}
+
+function clusterNameOf(values: Record<string, string | boolean | undefined>): string {
+  return (values.cluster as string | undefined) ?? recordedClusterName(dataDirOf(values.data as string | undefined)) ?? 'flotilla';
+}
+
 function fail(msg: string): never {
   process.stderr.write(`flotilla: ${msg}\n`);
   process.exit(1);
@@ -40,9 +60,8 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   const dataDir = dataDirOf(values.data as string | undefined);
   const port = values.port === undefined ? 6443 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: not a port number: ${values.port}`);
-  const nodes = values.nodes === undefined ? 0 : Number(values.nodes);
+  const nodes = values.nodes === undefined ? 3 : Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 0) fail(`--nodes: must be a whole number >= 0, got ${values.nodes}`);
-  if (nodes > 0) fail('--nodes: Docker nodes are not part of this build yet; run with --nodes 0');
   const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
   if (!Number.isInteger(hollowNodes) || hollowNodes < 0) fail(`--hollow-nodes: must be a whole number >= 0, got ${values['hollow-nodes']}`);
   const components = !values['no-controllers'];
@@ -56,6 +75,12 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
       scheduler: components,
       controllers: components,
       hollowNodes: hollowNodes ? { count: hollowNodes } : undefined,
+      // --nodes 0 runs no Docker at all, unless a cluster of this name already has nodes to adopt.
+      nodes: nodes > 0 ? nodes : undefined,
+      clusterName: clusterNameOf(values),
+      onImageProgress: (p) => {
+        if (p.phase !== 'cached') process.stderr.write(`image ${p.image}: ${p.phase}${p.message ? ` (${p.message})` : ''}\n`);
+      },
       log: (l) => process.stderr.write(`${l}\n`),
     });
   } catch (e) {
@@ -110,6 +135,23 @@ async function down(values: Record<string, string | boolean | undefined>): Promi
   } catch {
     /* no lock or process already gone */
   }
+  // Node and pod containers, volumes and the network: nothing with the cluster's label stays.
+  const recorded = recordedClusterName(dataDir);
+  if (recorded) {
+    const docker = new Docker();
+    const reachable = await docker.ping().then(
+      () => true,
+      () => false,
+    );
+    if (reachable) {
+      const cluster = new ClusterManager({ docker, clusterName: recorded, dataDir, apiServer: { hostPort: 0, caCert: '' }, nodeImage: 'flotilla/node', tokenFor: () => '', relayOwnedElsewhere: true });
+      const report = await cluster.deleteCluster();
+      await cluster.close();
+      if (report.containers || report.networks || report.volumes) {
+        process.stdout.write(`removed ${report.containers} containers, ${report.volumes} volumes and ${report.networks} networks\n`);
+      }
+    }
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(`removed the cluster at ${dataDir}\n`);
 }
@@ -124,6 +166,7 @@ export async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       nodes: { type: 'string' },
       'hollow-nodes': { type: 'string' },
+      cluster: { type: 'string' },
       'no-controllers': { type: 'boolean' },
       'service-cidr': { type: 'string' },
       'no-ui': { type: 'boolean' },
@@ -142,6 +185,16 @@ export async function main(argv: string[]): Promise<void> {
       return kubeconfig(values);
     case 'down':
       return down(values);
+    case 'node': {
+      const action = positionals[1] as NodeAction;
+      if (!NODE_ACTIONS.includes(action)) fail(`flotilla node: unknown action "${positionals[1] ?? ''}" (one of: ${NODE_ACTIONS.join(', ')})`);
+      try {
+        await nodeCommand(dataDirOf(values.data as string | undefined), clusterNameOf(values), action, positionals[2], (l) => process.stdout.write(`${l}\n`));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      return;
+    }
     default:
       fail(`unknown command "${cmd}"\n\n${USAGE}`);
   }

@@ -56,6 +56,11 @@ export interface ClusterManagerOptions {
   nodeEnv?: Record<string, string>;
   /** Override the automatic choice (see apiRelay.ts). */
   apiReachability?: ApiReachMode;
+  /**
+   * Another process (the running control plane) owns the API relay: don't start one. Used by the
+   * `flotilla node ...` commands, which act on Docker next to a running `flotilla up`.
+   */
+  relayOwnedElsewhere?: boolean;
   /** The engine's socket path as the engine sees it (default /var/run/docker.sock). */
   dockerSocket?: string;
   /** Called after a node's containers are gone (the place to delete its Node object and revoke its token). */
@@ -154,7 +159,7 @@ export class ClusterManager {
       this.log(`cluster ${this.clusterName}: warning: nodes were made to dial port ${layout.apiPort}, the API server is on ${hostPort} now`);
     }
     this.apiUrl = `https://${API_HOSTNAME}:${nodePort}`;
-    if (this.mode === 'relay' && !this.relay) {
+    if (this.mode === 'relay' && !this.relay && !this.opts.relayOwnedElsewhere) {
       const host = this.opts.apiServer.host;
       const upstream = host && host !== '0.0.0.0' && host !== '::' ? host : '127.0.0.1';
       this.relay = await ApiRelay.start(layout.gateway, nodePort, upstream, hostPort);

@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 // Bearer tokens. The admin token goes into the kubeconfig; every node gets its own token so a
-// node can be limited to its own objects and revoked alone. Stored in DATA/tokens.json (0600).
+// node can be limited to its own objects. Stored in DATA/tokens.json (0600).
+//
+// Node tokens are derived (`flotilla-node:<name>:<HMAC of the name>` with a secret from the token
+// file) rather than listed, so that any process holding the data folder — `flotilla node add`
+// next to a running `flotilla up` — can mint one the running server accepts.
 
 export interface UserInfo {
   name: string;
@@ -12,9 +16,11 @@ export interface UserInfo {
 
 interface TokenFile {
   admin: string;
-  nodes: Record<string, string>;
+  nodeSecret: string;
   components: Record<string, string>;
 }
+
+const NODE_PREFIX = 'flotilla-node:';
 
 export class TokenAuthenticator {
   private file: TokenFile;
@@ -29,8 +35,8 @@ export class TokenAuthenticator {
         loaded = undefined;
       }
     }
-    this.file = loaded ?? { admin: newToken(), nodes: {}, components: {} };
-    this.file.nodes ??= {};
+    this.file = loaded ?? { admin: newToken(), nodeSecret: newToken(), components: {} };
+    this.file.nodeSecret ??= newToken();
     this.file.components ??= {};
     this.reindex();
     this.save();
@@ -40,20 +46,13 @@ export class TokenAuthenticator {
     return this.file.admin;
   }
 
-  /** The token of a node (created on first use): its kubelet authenticates as system:node:<name>. */
+  /** The token of a node: its kubelet authenticates as system:node:<name>. */
   nodeToken(node: string): string {
-    if (!this.file.nodes[node]) {
-      this.file.nodes[node] = newToken();
-      this.reindex();
-      this.save();
-    }
-    return this.file.nodes[node]!;
+    return `${NODE_PREFIX}${node}:${this.nodeMac(node)}`;
   }
 
-  removeNode(node: string): void {
-    delete this.file.nodes[node];
-    this.reindex();
-    this.save();
+  private nodeMac(node: string): string {
+    return createHmac('sha256', this.file.nodeSecret).update(node).digest('hex');
   }
 
   /** Token for an in-process control-plane component (scheduler, controller-manager). */
@@ -70,16 +69,22 @@ export class TokenAuthenticator {
     if (!authorization) return null;
     const m = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!m) return null;
+    const token = m[1]!;
+    if (token.startsWith(NODE_PREFIX)) {
+      const i = token.lastIndexOf(':');
+      const node = token.slice(NODE_PREFIX.length, i);
+      const mac = Buffer.from(token.slice(i + 1));
+      const want = Buffer.from(this.nodeMac(node));
+      if (node && mac.length === want.length && timingSafeEqual(mac, want)) return { name: `system:node:${node}`, groups: ['system:nodes', 'system:authenticated'] };
+      return null;
+    }
     // A hash-map lookup does not compare the token byte by byte, so it leaks no prefix timing.
-    return this.byToken.get(m[1]!) ?? null;
+    return this.byToken.get(token) ?? null;
   }
 
   private reindex(): void {
     this.byToken.clear();
     this.byToken.set(this.file.admin, { name: 'flotilla-admin', groups: ['system:masters', 'system:authenticated'] });
-    for (const [node, t] of Object.entries(this.file.nodes)) {
-      this.byToken.set(t, { name: `system:node:${node}`, groups: ['system:nodes', 'system:authenticated'] });
-    }
     for (const [c, t] of Object.entries(this.file.components)) {
       this.byToken.set(t, { name: `system:${c}`, groups: ['system:masters', 'system:authenticated'] });
     }

@@ -32,7 +32,7 @@ const SUBRESOURCE_INFO: Partial<Record<Subresource, { kind: (r: ResourceDef) => 
 };
 
 /** Subresources that are actually implemented; set by the server as features land. */
-let servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize']);
+let servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach']);
 
 export function setServedSubresources(subs: Subresource[]): void {
   servedSubresources = new Set(subs);

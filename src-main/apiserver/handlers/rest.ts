@@ -9,6 +9,7 @@ import { parseFieldSelector, FieldSelectorError, type FieldRequirement } from '.
 import { jsonMergePatch, jsonPatch, strategicMergePatch, serverSideApply, PatchError } from '../patch/index.js';
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
 import { serveWatch, type WatchParams } from './watch.js';
+import { proxyLogs, type KubeletResolver } from './nodeProxy.js';
 import { applyScale, scaleOf, type Scale } from './scale.js';
 
 // REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
@@ -124,6 +125,8 @@ const RETURNS_DELETED_OBJECT = new Set(['pods', 'services', 'namespaces', 'servi
 export interface RestOptions {
   /** How often idle watches get a BOOKMARK (default 10 s). */
   bookmarkIntervalMs?: number;
+  /** How pods/log reaches a node's kubelet (installed once nodes exist). */
+  kubelet?: () => KubeletResolver | undefined;
 }
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams, opts: RestOptions = {}): Promise<void> {
@@ -201,6 +204,12 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return sendJSON(res, 200, scaleOf(obj));
     }
     throw errors.methodNotAllowed(method);
+  }
+
+  // ---- log (proxied to the node's kubelet) ----
+  if (sub === 'log') {
+    if (method !== 'GET') throw errors.methodNotAllowed(method);
+    return proxyLogs(req, res, registry, opts.kubelet?.(), ns!, name, q);
   }
 
   // ---- binding ----

@@ -1,0 +1,148 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Node, Pod } from '../../api/types.js';
+import { resourceByKey } from '../../api/resources.js';
+import type { Registry } from '../registry/registry.js';
+import { ApiError, errors } from '../status.js';
+
+// pods/log, pods/exec and pods/attach, as kube-apiserver serves them: by proxying to the kubelet
+// of the pod's node. Logs are a streamed GET; exec and attach are WebSocket upgrades that are
+// relayed byte for byte (the kubelet speaks the same v5.channel.k8s.io protocol as kubectl).
+//
+// Where the kubelet is reached is decided by a resolver the control plane installs: Flotilla
+// publishes each node's kubelet port on the host's loopback, which works both on Linux and where
+// the host cannot reach container addresses (Docker Desktop on macOS/Windows).
+
+export interface KubeletTarget {
+  host: string;
+  port: number;
+  token: string;
+}
+
+export type KubeletResolver = (node: Node) => Promise<KubeletTarget | undefined> | KubeletTarget | undefined;
+
+const podsDef = () => resourceByKey('pods')!;
+
+/** The container a request is about: the one named, the default-container annotation, or the only one. */
+function pickContainer(pod: Pod, requested: string | null): string {
+  const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+  if (requested) {
+    if (!names.includes(requested)) {
+      throw errors.badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
+    }
+    return requested;
+  }
+  const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (annotated && names.includes(annotated)) return annotated;
+  if (pod.spec.containers.length === 1) return pod.spec.containers[0]!.name;
+  throw errors.badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${pod.spec.containers.map((c) => c.name).join(' ')}]`);
+}
+
+async function targetFor(registry: Registry, resolve: KubeletResolver | undefined, pod: Pod): Promise<KubeletTarget> {
+  const nodeName = pod.spec.nodeName;
+  if (!nodeName) throw errors.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+  let node: Node;
+  try {
+    node = registry.get(resourceByKey('nodes')!, undefined, nodeName) as Node;
+  } catch {
+    throw errors.notFound({ group: '', plural: 'nodes' }, nodeName);
+  }
+  const t = resolve ? await resolve(node) : undefined;
+  if (!t) {
+    throw new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'ServiceUnavailable', code: 503, message: `no kubelet is reachable for node "${nodeName}"` });
+  }
+  return t;
+}
+
+export async function proxyLogs(req: IncomingMessage, res: ServerResponse, registry: Registry, resolve: KubeletResolver | undefined, ns: string, name: string, q: URLSearchParams): Promise<void> {
+  const pod = registry.get(podsDef(), ns, name) as Pod;
+  const container = pickContainer(pod, q.get('container'));
+  const t = await targetFor(registry, resolve, pod);
+  const query = new URLSearchParams(q);
+  query.delete('container');
+  const qs = query.toString();
+  await new Promise<void>((resolvePromise, reject) => {
+    const up = http.request(
+      {
+        host: t.host,
+        port: t.port,
+        method: 'GET',
+        path: `/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}${qs ? `?${qs}` : ''}`,
+        headers: { Authorization: `Bearer ${t.token}` },
+      },
+      (kres) => {
+        const code = kres.statusCode ?? 502;
+        res.writeHead(code, { 'Content-Type': kres.headers['content-type'] ?? 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+        // `kubectl logs -f` waits for the headers before it prints anything.
+        res.flushHeaders();
+        kres.on('data', (d: Buffer) => res.write(d));
+        kres.on('end', () => {
+          res.end();
+          resolvePromise();
+        });
+        kres.on('error', () => {
+          res.end();
+          resolvePromise();
+        });
+      },
+    );
+    up.on('error', (e) => reject(errors.internal(`error dialing the kubelet of node ${pod.spec.nodeName}: ${e.message}`)));
+    // The client went away (e.g. Ctrl-C on `logs -f`): stop following.
+    res.on('close', () => up.destroy());
+    up.end();
+  });
+}
+
+function writeStatus(socket: Duplex, err: unknown): void {
+  const e = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
+  const body = JSON.stringify(e.status);
+  socket.end(`HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Relays a WebSocket exec/attach upgrade to the kubelet. The client's handshake headers are
+ * forwarded unchanged so that the kubelet's 101 answer (Sec-WebSocket-Accept, protocol) is valid
+ * for the client as is; after that both sockets are piped.
+ */
+export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, registry: Registry, resolve: KubeletResolver | undefined, ns: string, name: string, sub: 'exec' | 'attach', q: URLSearchParams): Promise<void> {
+  try {
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw errors.badRequest('exec and attach need a WebSocket upgrade (v5.channel.k8s.io)');
+    const pod = registry.get(podsDef(), ns, name) as Pod;
+    const container = pickContainer(pod, q.get('container'));
+    const t = await targetFor(registry, resolve, pod);
+    const query = new URLSearchParams(q);
+    query.delete('container');
+    const upstream = net.connect(t.port, t.host);
+    upstream.once('error', (e) => writeStatus(socket, errors.internal(`error dialing the kubelet of node ${pod.spec.nodeName}: ${e.message}`)));
+    upstream.once('connect', () => {
+      const lines = [
+        `GET /${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query.toString()} HTTP/1.1`,
+        `Host: ${t.host}:${t.port}`,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        `Authorization: Bearer ${t.token}`,
+      ];
+      for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']) {
+        const v = req.headers[h];
+        if (v) lines.push(`${h}: ${Array.isArray(v) ? v.join(', ') : v}`);
+      }
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.removeAllListeners('error');
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      const close = () => {
+        upstream.destroy();
+        socket.destroy();
+      };
+      upstream.on('error', close);
+      socket.on('error', close);
+      upstream.on('close', close);
+      socket.on('close', close);
+    });
+  } catch (e) {
+    writeStatus(socket, e);
+  }
+}
