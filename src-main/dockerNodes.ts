@@ -20,6 +20,8 @@ export interface DockerNodesOptions {
   caCert: string;
   tokens: TokenAuthenticator;
   controllerOptions: ControllerOptions;
+  /** Extra environment for new node containers (added to, and overriding, the defaults below). */
+  nodeEnv?: Record<string, string>;
   /** Never contact a registry (CI, the network rule); defaults to $FLOTILLA_OFFLINE. */
   offline?: boolean;
   onProgress?: ProgressFn;
@@ -63,6 +65,7 @@ export async function startDockerNodes(o: DockerNodesOptions): Promise<DockerNod
       FLOTILLA_IMAGE_PULLS: offline ? 'false' : 'true',
       FLOTILLA_LEASE_RENEW_MS: String(o.controllerOptions.leaseRenewIntervalMs),
       FLOTILLA_LEASE_DURATION_SECONDS: String(o.controllerOptions.leaseDurationSeconds),
+      ...o.nodeEnv,
     },
     log: o.log,
   });

@@ -439,7 +439,11 @@ export class Kubelet {
               buf = buf.slice(i + 1);
               if (!line.trim()) continue;
               try {
-                const ev = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+                const ev = JSON.parse(line) as { id?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+                const id = ev.Actor?.ID ?? ev.id;
+                // Docker announces a death before `docker ps` shows it: the next pass must inspect.
+                if (id && ev.Action === 'destroy') this.runtime.forget(id);
+                else if (id) this.runtime.invalidate(id);
                 const uid = ev.Actor?.Attributes?.[LABEL_POD_UID];
                 if (uid && this.records.has(uid)) this.queue.add(uid);
               } catch {

@@ -89,6 +89,12 @@ export interface RuntimeOptions {
 
 export class DockerRuntime {
   private readonly inspectCache = new Map<string, { state: string; c: RuntimeContainer }>();
+  /**
+   * Containers a Docker event (die, oom, start) was seen for. Docker (20.10 at least) sends "die"
+   * before `docker ps` shows the container exited, so the state `docker ps` reports cannot be
+   * trusted for them: they are inspected (which waits for the engine to finish the transition).
+   */
+  private readonly stale = new Set<string>();
 
   constructor(
     readonly docker: Dockerode,
@@ -109,7 +115,8 @@ export class DockerRuntime {
       list.map(async (info) => {
         seen.add(info.Id);
         const cached = this.inspectCache.get(info.Id);
-        if (cached && cached.state === info.State) {
+        const stale = this.stale.delete(info.Id);
+        if (cached && cached.state === info.State && !stale) {
           out.push(cached.c);
           return;
         }
@@ -252,6 +259,14 @@ export class DockerRuntime {
 
   forget(id: string): void {
     this.inspectCache.delete(id);
+  }
+
+  /** A Docker event was seen for the container: the next listing inspects it afresh. */
+  invalidate(id: string): void {
+    this.inspectCache.delete(id);
+    this.stale.add(id);
+    // Bounded: ids of containers that are gone never get listed (and cleared) again.
+    if (this.stale.size > 1000) this.stale.delete(this.stale.values().next().value!);
   }
 }
 
