@@ -347,7 +347,17 @@ export class ClusterManager {
       }
       report.volumes = await this.removeVolumes(await listClusterVolumes(this.docker, this.clusterName));
       for (const net of await listClusterNetworks(this.docker, this.clusterName)) {
-        await tolerate(() => this.docker.getNetwork(net.Id).remove());
+        // Docker 20.10 can report "active endpoints" for a moment after many containers on the
+        // network were removed at once: retry briefly before giving up on it.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await tolerate(() => this.docker.getNetwork(net.Id).remove());
+            break;
+          } catch (e) {
+            if (statusOf(e) !== 403 || attempt >= 10) throw e;
+            await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+          }
+        }
         report.networks++;
       }
       this.state.clear();
@@ -436,7 +446,12 @@ export class ClusterManager {
   }
 
   private async removeContainers(infos: Docker.ContainerInfo[]): Promise<number> {
-    await Promise.all(infos.map((c) => tolerate(() => this.docker.getContainer(c.Id).remove({ force: true, v: true }), [404, 409])));
+    // App containers first, then the sandboxes whose network namespace they share (the order the
+    // kubelet uses), so no endpoint is torn down under a container still joined to it.
+    const isSandbox = (c: Docker.ContainerInfo) => c.Labels?.['flotilla.dev/container-kind'] === 'sandbox';
+    const remove = (list: Docker.ContainerInfo[]) => Promise.all(list.map((c) => tolerate(() => this.docker.getContainer(c.Id).remove({ force: true, v: true }), [404, 409])));
+    await remove(infos.filter((c) => !isSandbox(c)));
+    await remove(infos.filter(isSandbox));
     return infos.length;
   }
 
