@@ -8,6 +8,7 @@ import { ensurePki } from './apiserver/auth/pki.js';
 import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
 import { ApiClient } from './client/apiClient.js';
+import { InformerFactory, trimManagedFields } from './client/informer.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './controllers/options.js';
 import { startControllerManager, type ControllerManager } from './controllers/manager.js';
 import { startScheduler, type SchedulerHandle } from './scheduler/start.js';
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions {
   nodes?: number;
   /** Names the cluster's Docker network and containers (default "flotilla"). */
   clusterName?: string;
+  /** Extra environment for new node containers' kubelets (e.g. FLOTILLA_BACKOFF_BASE_MS; see kubelet/main.ts). */
+  nodeEnv?: Record<string, string>;
   /** Image build progress (the first start builds the node image). */
   onImageProgress?: ProgressFn;
   log?: (line: string) => void;
@@ -119,9 +122,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       clients.push(c);
       return c;
     };
-    // Components are API clients over HTTPS, exactly as if they ran in processes of their own.
-    const controllerManager = opts.controllers ? await startControllerManager(componentClient('controller-manager'), controllerOptions, log) : undefined;
-    const scheduler = opts.scheduler ? await startScheduler(componentClient('scheduler'), controllerOptions, log) : undefined;
+    // Components are API clients over HTTPS, exactly as if they ran in processes of their own,
+    // except that in this one process the controller manager and the scheduler read through one
+    // shared informer cache (as a combined binary would) instead of holding two copies of every
+    // pod and node; each still writes with its own client and token.
+    const informers = opts.controllers && opts.scheduler ? new InformerFactory(componentClient('shared-informers'), { transform: trimManagedFields }) : undefined;
+    const controllerManager = opts.controllers ? await startControllerManager(componentClient('controller-manager'), controllerOptions, log, informers) : undefined;
+    const scheduler = opts.scheduler ? await startScheduler(componentClient('scheduler'), controllerOptions, log, informers) : undefined;
     let hollow: HollowNodePool | undefined;
     if (opts.hollowNodes?.count) {
       hollow = new HollowNodePool(componentClient('hollow-nodes'), {
@@ -142,6 +149,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         caCert: pki.caCert,
         tokens,
         controllerOptions,
+        nodeEnv: opts.nodeEnv,
         onProgress: opts.onImageProgress,
         log,
       });

@@ -20,6 +20,7 @@ import {
 } from './handlers/discovery.js';
 import { openapiFor, openapiRoot } from './handlers/openapi.js';
 import { proxyUpgrade, type KubeletResolver } from './handlers/nodeProxy.js';
+import { applyHeapPolicy } from './heapPolicy.js';
 
 // The kube-apiserver role: HTTPS only, bearer-token authentication, then discovery, OpenAPI,
 // health and the REST resources.
@@ -53,6 +54,7 @@ function hasBearerToken(authorization: string | undefined): boolean {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  applyHeapPolicy();
   const { registry, tokens } = opts;
   let kubelet: KubeletResolver | undefined;
   const server = https.createServer({ cert: opts.pki.serverCert, key: opts.pki.serverKey, keepAliveTimeout: 65_000 }, (req, res) => {

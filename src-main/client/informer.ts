@@ -18,9 +18,25 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Delay before relisting after an error (grows up to 5 s while errors repeat). */
   retryMs?: number;
+  /**
+   * Applied to every object from the server before it is cached or handed to handlers
+   * (client-go's SetTransform), e.g. trimManagedFields.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 export type IndexFunc<T> = (obj: T) => string[];
+
+/**
+ * Drops metadata.managedFields: kube-controller-manager and kube-scheduler trim them from their
+ * informer caches the same way (no controller reads them; they are a third of a pod's bytes). A
+ * component that writes a cached object back sends no managedFields, so the API server keeps
+ * the stored ones.
+ */
+export function trimManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj?.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
+}
 
 export function keyOf(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
@@ -126,7 +142,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.stopped) return;
     this.failures = 0;
     const seen = new Set<string>();
-    for (const obj of list.items) {
+    const transform = this.opts.transform;
+    for (const item of list.items) {
+      const obj = transform ? (transform(item) as T) : item;
       const k = keyOf(obj);
       seen.add(k);
       this.apply('upsert', obj, k);
@@ -158,9 +176,10 @@ export class Informer<T extends KubeObject = KubeObject> {
           if (rv) this.lastRV = rv;
           return;
         }
-        const k = keyOf(ev.object);
-        if (ev.type === 'DELETED') this.apply('delete', this.cache.get(k) ?? ev.object, k, ev.object);
-        else this.apply('upsert', ev.object, k);
+        const obj = this.opts.transform ? (this.opts.transform(ev.object) as T) : ev.object;
+        const k = keyOf(obj);
+        if (ev.type === 'DELETED') this.apply('delete', this.cache.get(k) ?? obj, k, obj);
+        else this.apply('upsert', obj, k);
         if (rv) this.lastRV = rv;
       },
       (err) => {
@@ -222,16 +241,40 @@ function addTo(idx: Map<string, Set<string>>, v: string, k: string): void {
   set.add(k);
 }
 
-/** One informer per resource, shared by every controller of a process. */
+export interface InformerFactoryOptions {
+  /** Applied to every object of every informer of the factory (see InformerOptions.transform). */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/**
+ * One informer per resource, shared by every controller of a process. When several components
+ * run in one process (the control plane runs the controller manager and the scheduler), they may
+ * share one factory: each calls acquire() and releases on stop; the informers stop with the last.
+ */
 export class InformerFactory {
   private readonly informers = new Map<string, Informer>();
+  private users = 0;
 
-  constructor(private readonly client: ApiClient) {}
+  constructor(
+    private readonly client: ApiClient,
+    private readonly opts: InformerFactoryOptions = {},
+  ) {}
 
   informer<T extends KubeObject = KubeObject>(resource: string): Informer<T> {
     let inf = this.informers.get(resource);
-    if (!inf) this.informers.set(resource, (inf = new Informer(this.client, resource)));
+    if (!inf) this.informers.set(resource, (inf = new Informer(this.client, resource, { transform: this.opts.transform })));
     return inf as unknown as Informer<T>;
+  }
+
+  /** Registers a user; the returned function (idempotent) releases it, and stops every informer once no user is left. */
+  acquire(): () => void {
+    this.users++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.users <= 0) this.stop();
+    };
   }
 
   /** Starts every informer requested so far and waits until all have listed. */

@@ -1,5 +1,5 @@
 import { ApiClient } from '../client/apiClient.js';
-import { InformerFactory } from '../client/informer.js';
+import { InformerFactory, trimManagedFields } from '../client/informer.js';
 import { makeContext, type Controller } from './controller.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './options.js';
 import { ReplicaSetController } from './replicaset/replicasetController.js';
@@ -14,15 +14,22 @@ import { EndpointSliceController } from './endpointslice/endpointSliceController
 
 // The controller manager (kube-controller-manager's role): every control loop in one process,
 // sharing one API client and one set of informers, talking to the API server over HTTPS with
-// its own token like any other client.
+// its own token like any other client. Like kube-controller-manager, the informers drop
+// managedFields. `informers` lets the process share its informer cache with other in-process
+// components (the control plane shares it with the scheduler); writes still go through `client`.
 
 export interface ControllerManager {
   controllers: Controller[];
   stop(): void;
 }
 
-export async function startControllerManager(client: ApiClient, options: Partial<ControllerOptions> = {}, log: (l: string) => void = () => {}): Promise<ControllerManager> {
-  const informers = new InformerFactory(client);
+export async function startControllerManager(
+  client: ApiClient,
+  options: Partial<ControllerOptions> = {},
+  log: (l: string) => void = () => {},
+  informers: InformerFactory = new InformerFactory(client, { transform: trimManagedFields }),
+): Promise<ControllerManager> {
+  const release = informers.acquire();
   const ctx = makeContext(client, informers, { ...DEFAULT_CONTROLLER_OPTIONS, ...options }, log);
   const controllers: Controller[] = [
     new ReplicaSetController(ctx),
@@ -42,7 +49,7 @@ export async function startControllerManager(client: ApiClient, options: Partial
     controllers,
     stop() {
       for (const c of controllers) c.stop();
-      informers.stop();
+      release();
     },
   };
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Datastore from 'nedb-promises';
 
 // The durable half of the store: an append-only version log kept in one nedb-promises datafile.
@@ -47,6 +49,27 @@ export interface PendingWrite {
 
 const FLOOR_ID = 'floor';
 
+/** The parts of @seald-io/nedb's Datastore (behind nedb-promises) that forget() and rewriteDatafile() use. */
+interface NedbInternals {
+  executor: { pushAsync(task: () => Promise<void>): Promise<void> };
+  indexes: { _id: { getMatching(id: string): object[] } };
+  _removeFromIndexes(doc: object): void;
+  getAllData(): object[];
+}
+
+/** fsync a file or folder (some platforms cannot open or fsync folders: that is not an error, as in nedb). */
+async function fsyncPath(p: string, isDir: boolean): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(p, isDir ? 'r' : 'r+');
+    await fh.sync().catch(() => {});
+  } catch (e) {
+    if (!isDir) throw e;
+  } finally {
+    await fh?.close();
+  }
+}
+
 export class VersionLog {
   private readonly db: Datastore<LogDoc>;
   /** _ids of log documents that no longer hold the newest version of their key. */
@@ -56,7 +79,7 @@ export class VersionLog {
   private liveCount = 0;
   private compacting: Promise<void> | null = null;
 
-  constructor(filename: string | null) {
+  constructor(private readonly filename: string | null) {
     this.db = Datastore.create(
       filename
         ? // A torn final line can only come from a write that was never acknowledged; accept it.
@@ -96,22 +119,27 @@ export class VersionLog {
       entries.push({ resource: doc.r!, key: doc.k!, rv: Number(doc._id), json: doc.j! });
     }
     this.liveCount = entries.length;
+    this.forget(this.superseded);
     return { entries, maxRV };
   }
 
   /** Appends a batch of writes in one append; resolves once they are on disk (in the OS). */
   async append(batch: PendingWrite[], currentRV: number): Promise<void> {
     const docs: LogDoc[] = [];
+    const gone: string[] = [];
     for (const w of batch) {
       const id = String(w.rv);
       const full = `${w.resource}\u0000${w.key}`;
       const prev = this.newestId.get(full);
-      if (prev) this.superseded.push(prev);
-      else if (w.json !== undefined) this.liveCount++;
+      if (prev) {
+        this.superseded.push(prev);
+        gone.push(prev);
+      } else if (w.json !== undefined) this.liveCount++;
       if (w.json === undefined) {
         docs.push({ _id: id, r: w.resource, k: w.key, d: 1 });
         this.newestId.delete(full);
         this.superseded.push(id);
+        gone.push(id);
         if (prev) this.liveCount--;
       } else {
         docs.push({ _id: id, r: w.resource, k: w.key, j: w.json });
@@ -119,11 +147,30 @@ export class VersionLog {
       }
     }
     await this.db.insert(docs);
+    this.forget(gone);
     if (!this.compacting && this.superseded.length > Math.max(20_000, this.liveCount * 2)) {
       this.compacting = this.compact(currentRV).finally(() => {
         this.compacting = null;
       });
     }
+  }
+
+  /**
+   * nedb holds every document of its datafile in memory. A superseded version (or a tombstone)
+   * is only needed on disk until the next compaction (load() keeps the newest version of each
+   * key), so it leaves nedb's memory at once rather than at compaction: otherwise up to 20,000
+   * old versions of objects (tens of MB of JSON) stay in memory between compactions. Nothing is
+   * written: compaction, which rewrites the datafile from what nedb holds, drops them from disk.
+   * Runs in nedb's executor, in order with its own operations.
+   */
+  private forget(ids: string[]): void {
+    const ds = (this.db as unknown as { __original?: NedbInternals }).__original;
+    if (!ids.length || !ds?.executor || !ds.indexes?._id || typeof ds._removeFromIndexes !== 'function') return;
+    void ds.executor
+      .pushAsync(async () => {
+        for (const id of ids) for (const doc of [...ds.indexes._id.getMatching(id)]) ds._removeFromIndexes(doc);
+      })
+      .catch(() => {});
   }
 
   /** Drops superseded versions and rewrites the datafile; writes queue behind it in nedb's executor. */
@@ -132,8 +179,49 @@ export class VersionLog {
     this.superseded = [];
     await this.db.update({ _id: FLOOR_ID }, { _id: FLOOR_ID, rv: currentRV }, { upsert: true });
     if (ids.length) await this.db.remove({ _id: { $in: ids } }, { multi: true });
-    // nedb-promises exposes the underlying @seald-io/nedb datastore for the async compaction call.
-    await (this.db as unknown as { __original: { compactDatafileAsync(): Promise<void> } }).__original.compactDatafileAsync();
+    await this.rewriteDatafile();
+  }
+
+  /**
+   * nedb's compaction (compactDatafileAsync) with the same crash safety (flush, write a temp
+   * file, fsync, rename, fsync the folder) and the same lines, but streamed: nedb serialises
+   * every document into one array of lines and queues them all on a write stream at once, a
+   * transient copy of the whole datafile twice over (heap and buffers), the largest memory peak
+   * of a busy control plane. Here at most ~1 MB is pending. Runs in nedb's executor, so no
+   * append interleaves with it, as with nedb's own compaction.
+   */
+  private async rewriteDatafile(): Promise<void> {
+    const ds = (this.db as unknown as { __original?: NedbInternals }).__original;
+    if (!this.filename) return;
+    if (typeof ds?.executor?.pushAsync !== 'function' || typeof ds.getAllData !== 'function') {
+      await (this.db as unknown as { __original: { compactDatafileAsync(): Promise<void> } }).__original.compactDatafileAsync();
+      return;
+    }
+    const file = this.filename;
+    await ds.executor.pushAsync(async () => {
+      const dir = path.dirname(file);
+      await fsyncPath(dir, true);
+      if (fs.existsSync(file)) await fsyncPath(file, false);
+      const tmp = `${file}~`;
+      const fh = await fs.promises.open(tmp, 'w', 0o644);
+      try {
+        let chunk = '';
+        for (const doc of ds.getAllData()) {
+          // nedb's model.serialize is JSON.stringify with checks that these documents pass.
+          chunk += `${JSON.stringify(doc)}\n`;
+          if (chunk.length >= 1 << 20) {
+            await fh.write(chunk);
+            chunk = '';
+          }
+        }
+        if (chunk) await fh.write(chunk);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.promises.rename(tmp, file);
+      await fsyncPath(dir, true);
+    });
   }
 
   async close(): Promise<void> {

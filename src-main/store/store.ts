@@ -1,9 +1,10 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import type { KubeObject } from '../api/types.js';
-import { StoreError, type StoreEvent, type StoreEventType } from './events.js';
+import { StoreError, StoreEvent, type StoreEventType } from './events.js';
 import { VersionLog, type PendingWrite } from './persistence.js';
 import { WatchHistory } from './watchHistory.js';
+import { selectableView } from '../apiserver/selectors/fields.js';
 
 // The etcd role. One cluster-wide, monotonically increasing resourceVersion; compare-and-swap
 // writes; reads from memory; a durable append-only log (persistence.ts); a bounded per-resource
@@ -14,24 +15,57 @@ import { WatchHistory } from './watchHistory.js';
 // is on disk. So every acknowledged write survives a crash, and watchers never see a change that
 // could be lost. (A GET in the ~1 ms between the two may observe a not-yet-durable write.)
 //
-// Objects held here are shared and must be treated as immutable: callers build new objects.
+// Memory: like etcd and kube-apiserver's watch cache, objects are held serialised. Each entry
+// keeps its JSON (what GET, LIST and watches send as is), the small view that label and field
+// selectors read (selectableView), and a parsed copy only while it is hot: recently read, up to
+// `hotObjects` entries. A cold object is parsed again when asked for, which costs
+// less than the structuredClone every write used to make; a parsed object takes ~2x the memory
+// of its JSON, and holding both for every object was most of the API server's heap.
+//
+// Objects handed out (get, and the results of writes) are shared and must be treated as
+// immutable: callers build new objects (getMutable gives a private copy).
 
 export interface StoreOptions {
   /** Folder for the datafile; null keeps everything in memory (unit tests, hollow benchmarks). */
   dataDir: string | null;
   /** Events kept per resource for watch replay. */
   historySize?: number;
+  /** Parsed objects kept at hand (the most recently read); default 256. */
+  hotObjects?: number;
 }
 
 interface Entry {
-  obj: KubeObject;
   rv: number;
   json: string;
+  /** What selectors read: name, namespace, labels and the resource's selectable fields. */
+  sel: KubeObject;
+  /** The parsed object while the entry is hot. */
+  obj: KubeObject | undefined;
+}
+
+/** An entry as scan() yields it: the object is parsed only if asked for. */
+export class ScanItem {
+  constructor(
+    readonly key: string,
+    private readonly entry: Entry,
+  ) {}
+  get json(): string {
+    return this.entry.json;
+  }
+  /** Name, namespace, labels and selectable fields (for matching selectors without parsing). */
+  get sel(): KubeObject {
+    return this.entry.sel;
+  }
+  /** The object (shared when hot, else parsed now; immutable either way). */
+  get obj(): KubeObject {
+    return this.entry.obj ?? (JSON.parse(this.entry.json) as KubeObject);
+  }
 }
 
 interface Waiting {
   write: PendingWrite;
   event: StoreEvent;
+  stored: KubeObject;
   resolve: (obj: KubeObject) => void;
   reject: (err: Error) => void;
 }
@@ -55,12 +89,16 @@ export class Store {
   private failed: Error | null = null;
   private startRV = 0;
   private readonly historySize: number;
+  /** Entries holding a parsed object, least recently used first. */
+  private readonly hot = new Set<Entry>();
+  private readonly hotLimit: number;
 
   private constructor(
     private readonly log: VersionLog,
     opts: StoreOptions,
   ) {
     this.historySize = opts.historySize ?? 10_000;
+    this.hotLimit = opts.hotObjects ?? 256;
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
@@ -74,7 +112,7 @@ export class Store {
     const loaded = await log.load();
     for (const e of loaded.entries) {
       const obj = JSON.parse(e.json) as KubeObject;
-      store.bucket(e.resource).set(e.key, { obj, rv: e.rv, json: e.json });
+      store.bucket(e.resource).set(e.key, { rv: e.rv, json: e.json, sel: selectableView(e.resource, obj), obj: undefined });
     }
     store.rv = loaded.maxRV;
     store.startRV = loaded.maxRV;
@@ -86,8 +124,34 @@ export class Store {
     return this.rv;
   }
 
+  /** The object (shared: treat it as immutable). */
   get(resource: string, key: string): KubeObject | undefined {
-    return this.data.get(resource)?.get(key)?.obj;
+    const e = this.data.get(resource)?.get(key);
+    if (!e) return undefined;
+    if (e.obj) {
+      this.hot.delete(e);
+      this.hot.add(e);
+      return e.obj;
+    }
+    const obj = JSON.parse(e.json) as KubeObject;
+    this.makeHot(e, obj);
+    return obj;
+  }
+
+  /** A private copy of the object, free to modify. */
+  getMutable(resource: string, key: string): KubeObject | undefined {
+    const json = this.data.get(resource)?.get(key)?.json;
+    return json === undefined ? undefined : (JSON.parse(json) as KubeObject);
+  }
+
+  has(resource: string, key: string): boolean {
+    return this.data.get(resource)?.has(key) ?? false;
+  }
+
+  /** The JSON of the object's version `rv` when that is the current one (else undefined). */
+  getJSONAt(resource: string, key: string, rv: string | undefined): string | undefined {
+    const e = this.data.get(resource)?.get(key);
+    return e && rv !== undefined && String(e.rv) === rv ? e.json : undefined;
   }
 
   /** The object's JSON as stored: lets the API server answer reads without re-serialising. */
@@ -99,7 +163,7 @@ export class Store {
    * Entries in key order, optionally only keys starting with `prefix` (a namespace's "ns/"),
    * starting after `afterKey` (for continue tokens).
    */
-  *scan(resource: string, prefix = '', afterKey = ''): Generator<{ key: string; obj: KubeObject; json: string }> {
+  *scan(resource: string, prefix = '', afterKey = ''): Generator<ScanItem> {
     const bucket = this.data.get(resource);
     if (!bucket) return;
     const keys = this.keysOf(resource);
@@ -121,7 +185,7 @@ export class Store {
       if (afterKey && key <= afterKey) continue;
       if (prefix && !key.startsWith(prefix)) break;
       const e = bucket.get(key);
-      if (e) yield { key, obj: e.obj, json: e.json };
+      if (e) yield new ScanItem(key, e);
     }
   }
 
@@ -143,7 +207,7 @@ export class Store {
     if (expectedRV !== undefined && expectedRV !== '' && String(cur.rv) !== expectedRV) {
       return Promise.reject(new StoreError('Conflict', `${resource} ${key}: resourceVersion ${expectedRV} is stale (now ${cur.rv})`));
     }
-    return this.commit(resource, key, obj, 'MODIFIED', cur.obj);
+    return this.commit(resource, key, obj, 'MODIFIED', cur);
   }
 
   delete(resource: string, key: string, expectedRV?: string): Promise<KubeObject> {
@@ -152,7 +216,7 @@ export class Store {
     if (expectedRV !== undefined && expectedRV !== '' && String(cur.rv) !== expectedRV) {
       return Promise.reject(new StoreError('Conflict', `${resource} ${key}: resourceVersion ${expectedRV} is stale (now ${cur.rv})`));
     }
-    return this.commit(resource, key, undefined, 'DELETED', cur.obj);
+    return this.commit(resource, key, undefined, 'DELETED', cur);
   }
 
   /**
@@ -202,36 +266,53 @@ export class Store {
     return keys;
   }
 
+  private makeHot(e: Entry, obj: KubeObject): void {
+    e.obj = obj;
+    this.hot.delete(e);
+    this.hot.add(e);
+    if (this.hot.size > this.hotLimit) {
+      const coldest = this.hot.values().next().value!;
+      this.hot.delete(coldest);
+      coldest.obj = undefined;
+    }
+  }
+
   private history(resource: string): WatchHistory {
     let h = this.histories.get(resource);
     if (!h) this.histories.set(resource, (h = new WatchHistory(this.historySize, this.startRV)));
     return h;
   }
 
-  private commit(resource: string, key: string, obj: KubeObject | undefined, type: StoreEventType, prev: KubeObject | undefined): Promise<KubeObject> {
+  private commit(resource: string, key: string, obj: KubeObject | undefined, type: StoreEventType, cur: Entry | undefined): Promise<KubeObject> {
     if (this.failed) return Promise.reject(this.failed);
     const rv = ++this.rv;
     const bucket = this.bucket(resource);
     let stored: KubeObject;
-    let json: string | undefined;
+    let json: string;
+    let sel: KubeObject;
     if (obj) {
       stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
       json = JSON.stringify(stored);
-      bucket.set(key, { obj: stored, rv, json });
+      sel = selectableView(resource, stored);
+      // Not made hot: most objects are not read again before their next write, and keeping
+      // each new version at hand would only age it into the old generation of the heap.
+      if (cur) this.hot.delete(cur);
+      bucket.set(key, { rv, json, sel, obj: undefined });
       if (type === 'ADDED') this.sortedKeys.delete(resource);
     } else {
       // Like etcd, the DELETED event carries the last state at the deletion's revision.
-      stored = { ...prev!, metadata: { ...prev!.metadata, resourceVersion: String(rv) } };
+      const last = cur!.obj ?? (JSON.parse(cur!.json) as KubeObject);
+      stored = { ...last, metadata: { ...last.metadata, resourceVersion: String(rv) } };
+      json = JSON.stringify(stored);
+      sel = cur!.sel;
+      this.hot.delete(cur!);
       bucket.delete(key);
       this.sortedKeys.delete(resource);
     }
+    // The previous state's selector view is the one its entry already had: nothing is copied.
+    const event = new StoreEvent(type, rv, resource, key, json, sel, type === 'MODIFIED' ? cur!.sel : undefined);
     return new Promise<KubeObject>((resolve, reject) => {
-      this.pending.push({
-        write: { rv, resource, key, json },
-        event: { type, rv, resource, key, object: stored, prev },
-        resolve,
-        reject,
-      });
+      this.pending.push({ write: { rv, resource, key, json: obj ? json : undefined }, event, stored, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // setImmediate lets every request parsed in this I/O phase join the same append.
@@ -274,7 +355,7 @@ export class Store {
           }
         }
       }
-      w.resolve(w.event.object);
+      w.resolve(w.stored);
     }
   }
 }

@@ -1,7 +1,7 @@
 // Results are inspected as loose JSON, so `any` is the honest type in these assertions.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { describe, expect, it } from 'vitest';
-import { FieldSet, fieldsOf, formatPath, getAt, removeAt } from '../../src-main/apiserver/patch/fieldsV1.js';
+import { FieldSet, fieldsOf, formatPath, getAt, membersOf, pathKey, removeAt } from '../../src-main/apiserver/patch/fieldsV1.js';
 import { schemaForResource } from '../../src-main/apiserver/patch/mergeKeys.js';
 import { serverSideApply } from '../../src-main/apiserver/patch/index.js';
 
@@ -47,6 +47,20 @@ describe('FieldSet', () => {
     expect(a.intersection(b).paths()).toEqual([['f:b', 'f:c']]);
     expect(a.coversOrContains(['f:b'])).toBe(true);
     expect(a.coversOrContains(['f:b', 'f:c', 'f:e'])).toBe(false);
+    expect(a.intersects(b)).toBe(true);
+    expect(a.intersects(new FieldSet([['f:b']]))).toBe(false);
+  });
+
+  it('tells paths apart whatever characters their elements hold', () => {
+    const paths = [['f:a', 'f:b'], ['f:a\u0000f:b'], ['f:a\\', 'f:b'], ['f:a\\\u0000f:b'], ['f:a\\0', 'f:b'], ['f:a', 'f:b\u0000'], ['f:a', 'f:b\\0'], ['f:a', 'f:b', '']];
+    expect(new Set(paths.map(pathKey)).size).toBe(paths.length);
+    const set = new FieldSet(paths);
+    expect(set.size).toBe(paths.length);
+    for (const p of paths) expect(set.has(p)).toBe(true);
+    expect(set.has(['f:a'])).toBe(false);
+    const fromV1 = FieldSet.fromFieldsV1({ 'f:a\u0000x': { '.': {}, 'f:b\\': {} } });
+    expect(fromV1.paths()).toEqual([['f:a\u0000x'], ['f:a\u0000x', 'f:b\\']]);
+    expect(fromV1.has(['f:a\u0000x', 'f:b\\'])).toBe(true);
   });
 });
 
@@ -66,6 +80,20 @@ describe('fieldsOf', () => {
       ['f:spec/f:tolerations', true],
       ['f:spec/f:nodeSelector', true],
     ]);
+  });
+
+  it('membersOf finds the same members as fieldsOf, with their values', () => {
+    const pod = {
+      metadata: { labels: { app: 'web' }, finalizers: ['a', 'b'] },
+      spec: { containers: [{ name: 'c', args: ['x'], ports: [{ containerPort: 80 }] }], tolerations: [{ key: 't' }], nodeSelector: {} },
+    };
+    const schema = schemaForResource('pods');
+    const members = [...membersOf(pod, schema).values()];
+    expect(members.map((m) => [m.path, m.leaf])).toEqual([...fieldsOf(pod, schema).values()].map((f) => [f.path, f.leaf]));
+    for (const m of members) {
+      expect(m.key).toBe(pathKey(m.path));
+      expect(m.value).toEqual(getAt(pod, m.path));
+    }
   });
 
   it('falls back to owning a keyed list whole when an item lacks its key or keys repeat', () => {

@@ -88,6 +88,27 @@ describe('recordUpdateManager', () => {
     expect(entryOf(unlabelled, 'creator')).toBeDefined();
   });
 
+  it("a write re-encodes only the entries it changes: the others keep the stored FieldsV1 as is", () => {
+    const created = pod();
+    recordUpdateManager(undefined, created, upd('creator', T0));
+    const stored = structuredClone(created);
+    const before = stored.metadata.managedFields[0].fieldsV1;
+    // The registry carries the stored entries over as the same array.
+    const next = { ...structuredClone(stored), status: { phase: 'Running' } };
+    next.metadata.managedFields = stored.metadata.managedFields;
+    recordUpdateManager(stored, next, upd('kubelet', T1, { subresource: 'status' }));
+    expect(entryOf(next, 'creator').fieldsV1).toBe(before);
+    expect(entryOf(next, 'kubelet').fieldsV1).toEqual({ 'f:status': { 'f:phase': {} } });
+    // A change to the creator's fields is encoded afresh and loses them.
+    const relabelled = structuredClone(next);
+    relabelled.metadata.labels = { app: 'api' };
+    relabelled.metadata.managedFields = next.metadata.managedFields;
+    recordUpdateManager(next, relabelled, upd('kubectl-label', T2));
+    expect(entryOf(relabelled, 'creator').fieldsV1).not.toBe(before);
+    expect(entryOf(relabelled, 'creator').fieldsV1['f:metadata']).toBeUndefined();
+    expect(entryOf(relabelled, 'kubelet').fieldsV1).toBe(entryOf(next, 'kubelet').fieldsV1);
+  });
+
   it('a no-op write adds no entry and keeps times', () => {
     const old = pod();
     recordUpdateManager(undefined, old, upd('creator', T0));

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseLabelSelector, matchesRequirements, selectorMatcher, formatRequirements, requirementsFromSelector } from '../../src-main/apiserver/selectors/labels.js';
-import { parseFieldSelector, matchesFields } from '../../src-main/apiserver/selectors/fields.js';
+import { parseFieldSelector, matchesFields, selectableView, supportedFields, fieldValue } from '../../src-main/apiserver/selectors/fields.js';
 import type { KubeObject } from '../../src-main/api/types.js';
 
 describe('label selectors', () => {
@@ -63,6 +63,35 @@ describe('field selectors', () => {
     expect(ok('spec.nodeName=')).toBe(false);
     const ev: KubeObject = { metadata: { name: 'e', namespace: 'default' }, involvedObject: { kind: 'Node', name: 'n1', namespace: '' } };
     expect(ok('involvedObject.name=n1,involvedObject.namespace=,involvedObject.kind=Node', 'events', ev)).toBe(true);
+  });
+
+  it('a selectable view reads the same as the object for every supported field, and is lean', () => {
+    const full: Record<string, KubeObject[]> = {
+      pods: [
+        { metadata: { name: 'p', namespace: 'ns', labels: { app: 'web' }, annotations: { a: 'x'.repeat(100) } }, spec: { nodeName: 'n1', restartPolicy: 'Always', schedulerName: 's', serviceAccountName: 'sa', hostNetwork: true, containers: [{ name: 'c', image: 'i' }] }, status: { phase: 'Running', podIP: '10.0.0.1', nominatedNodeName: 'n2', conditions: [] } },
+        { metadata: { name: 'q', namespace: 'ns' }, spec: { containers: [] } },
+        { metadata: { name: 'r' }, spec: { nodeName: null }, status: null } as unknown as KubeObject,
+      ],
+      events: [
+        { metadata: { name: 'e', namespace: 'default' }, involvedObject: { kind: 'Pod', namespace: 'default', name: 'p', uid: 'u', apiVersion: 'v1', resourceVersion: '3', fieldPath: 'spec' }, reason: 'R', reportingComponent: 'rc', source: { component: 'c' }, type: 'Normal', message: 'm' },
+        { metadata: { name: 'e2', namespace: 'default' } },
+      ],
+      nodes: [{ metadata: { name: 'n' }, spec: { unschedulable: true } }, { metadata: { name: 'n2' } }],
+      namespaces: [{ metadata: { name: 'ns' }, status: { phase: 'Terminating' } }],
+      secrets: [{ metadata: { name: 's', namespace: 'ns' }, type: 'Opaque', data: { k: 'dg==' } }],
+      'replicasets.apps': [{ metadata: { name: 'rs', namespace: 'ns' }, spec: { replicas: 3 }, status: { replicas: 2 } }, { metadata: { name: 'rs2', namespace: 'ns' } }],
+      configmaps: [{ metadata: { name: 'cm', namespace: 'ns', labels: { a: 'b' } }, data: { k: 'v' } }],
+    };
+    for (const [key, objs] of Object.entries(full)) {
+      for (const o of objs) {
+        const view = selectableView(key, o);
+        for (const f of supportedFields(key)) expect([key, f, fieldValue(key, f, view)]).toEqual([key, f, fieldValue(key, f, o)]);
+        expect(view.metadata.labels).toBe(o.metadata.labels);
+        expect(JSON.stringify(view).length).toBeLessThanOrEqual(JSON.stringify(o).length);
+      }
+    }
+    expect(selectableView('pods', full.pods![0]!)).not.toHaveProperty('spec.containers');
+    expect(selectableView('pods', full.pods![0]!)).not.toHaveProperty('metadata.annotations');
   });
 
   it('rejects unsupported fields by name', () => {

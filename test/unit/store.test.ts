@@ -108,6 +108,71 @@ describe('store', () => {
     expect(s.get('configmaps', 'default/a')!.data).toEqual({ i: '49' });
   });
 
+  it('holds objects as JSON: reads parse them (shared while hot), getMutable gives private copies', async () => {
+    const s = await Store.open({ dataDir: null, hotObjects: 2 });
+    const a = await s.create('configmaps', 'default/a', { ...cm('a', { k: 'v' }), metadata: { name: 'a', namespace: 'default', labels: { app: 'x' } } });
+    expect(s.getJSON('configmaps', 'default/a')).toBe(JSON.stringify(a));
+    const got = s.get('configmaps', 'default/a')!;
+    expect(got).toEqual(a);
+    expect(s.get('configmaps', 'default/a')).toBe(got); // hot: the same shared object
+    const m1 = s.getMutable('configmaps', 'default/a')!;
+    const m2 = s.getMutable('configmaps', 'default/a')!;
+    expect(m1).toEqual(a);
+    expect(m1).not.toBe(m2);
+    m1.data = { changed: 'yes' };
+    expect(s.get('configmaps', 'default/a')!.data).toEqual({ k: 'v' });
+    // Past the hot limit the least recently read object is parsed again when asked for.
+    await s.create('configmaps', 'default/b', cm('b'));
+    await s.create('configmaps', 'default/c', cm('c'));
+    s.get('configmaps', 'default/b');
+    s.get('configmaps', 'default/c');
+    const again = s.get('configmaps', 'default/a')!;
+    expect(again).not.toBe(got);
+    expect(again).toEqual(a);
+    expect(s.has('configmaps', 'default/a')).toBe(true);
+    expect(s.has('configmaps', 'default/zz')).toBe(false);
+    expect(s.getJSONAt('configmaps', 'default/a', a.metadata.resourceVersion)).toBe(JSON.stringify(a));
+    expect(s.getJSONAt('configmaps', 'default/a', '2')).toBeUndefined();
+    const [item] = [...s.scan('configmaps', 'default/a')];
+    expect(item!.sel).toEqual({ metadata: { name: 'a', namespace: 'default', labels: { app: 'x' } } });
+    expect(item!.obj).toEqual(a);
+  });
+
+  it('watch events carry the JSON, what selectors see of the object, and of its previous state', async () => {
+    const s = await Store.open({ dataDir: null });
+    const from = s.currentRV();
+    const p = await s.create('pods', 'ns/p', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+    const p2 = await s.update('pods', 'ns/p', { ...p, metadata: { ...p.metadata, labels: { app: 'b' } }, spec: { ...p.spec, nodeName: 'n1' } });
+    await s.delete('pods', 'ns/p');
+    const seen: StoreEvent[] = [];
+    s.watch('pods', from, (e) => seen.push(e))();
+    expect(seen.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+    expect(seen[1]!.json).toBe(JSON.stringify(p2));
+    expect(seen[1]!.object).toEqual(p2);
+    expect(seen[1]!.sel).toEqual({ metadata: { name: 'p', namespace: 'ns', labels: { app: 'b' } }, spec: { nodeName: 'n1' } });
+    expect(seen[1]!.prev).toBe(seen[0]!.sel); // the previous state's view, not a copy
+    expect(seen[0]!.prev).toBeUndefined();
+    expect(seen[2]!.prev).toBeUndefined();
+    expect(seen[2]!.object.spec).toEqual(p2.spec);
+  });
+
+  it('keeps only the newest version of each object in nedb memory; older ones stay on disk until compaction', async () => {
+    const dir = tmp();
+    let s = await Store.open({ dataDir: dir });
+    let obj = await s.create('configmaps', 'default/a', cm('a'));
+    for (let i = 0; i < 20; i++) obj = await s.update('configmaps', 'default/a', { ...obj, data: { i: String(i) } });
+    const gone = await s.create('configmaps', 'default/gone', cm('gone'));
+    await s.delete('configmaps', 'default/gone', gone.metadata.resourceVersion);
+    await s.close();
+    const nedb = (s as unknown as { log: { db: { find(q: object): Promise<unknown[]> } } }).log.db;
+    expect(await nedb.find({})).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, 'store.db'), 'utf8').trim().split('\n').length).toBe(23); // 22 writes and 1 tombstone
+    s = await Store.open({ dataDir: dir });
+    expect(s.get('configmaps', 'default/a')!.data).toEqual({ i: '19' });
+    expect(s.get('configmaps', 'default/gone')).toBeUndefined();
+    await s.close();
+  });
+
   it('batches concurrent writes and acknowledges each only once durable', async () => {
     const dir = tmp();
     const s = await Store.open({ dataDir: dir });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/types.js';
-import { apiVersionOf, resourceByPath, type ResourceDef } from '../../api/resources.js';
+import { apiVersionOf, objectKey, resourceByPath, type ResourceDef } from '../../api/resources.js';
 import type { Registry, WriteContext, DeleteOptions } from '../registry/registry.js';
 import { errors, ApiError, successStatus } from '../status.js';
 import { decodeBody, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
@@ -137,7 +137,14 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const send = (code: number, obj: KubeObject) => {
     if (wantsTable(accept)) {
       sendJSON(res, code, toTable(r, [obj], parseIncludeObject(q.get('includeObject')), { resourceVersion: obj.metadata.resourceVersion }));
-    } else sendJSON(res, code, obj);
+      return;
+    }
+    // What a write just stored (or found unchanged) is the store's current version, whose JSON
+    // the store already holds: no second serialisation. A dry run's result never is.
+    const m = obj.metadata;
+    const stored = !ctx.dryRun && m?.name ? registry.store.getJSONAt(r.key, objectKey(r, m.namespace, m.name), m.resourceVersion) : undefined;
+    if (stored !== undefined) sendRaw(res, code, stored);
+    else sendJSON(res, code, obj);
   };
   if (sub && !r.subresources.includes(sub as never)) throw errors.notFoundPath();
 

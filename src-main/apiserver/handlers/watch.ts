@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/types.js';
 import { apiVersionOf, type ResourceDef } from '../../api/resources.js';
-import type { Store } from '../../store/store.js';
+import type { Store, ScanItem } from '../../store/store.js';
 import type { StoreEvent } from '../../store/events.js';
 import { StoreError } from '../../store/events.js';
 import { matchesRequirements, type LabelRequirement } from '../selectors/labels.js';
@@ -31,6 +31,26 @@ export interface WatchParams {
 
 const DEFAULT_TIMEOUT_S = 1800;
 
+/**
+ * Each change is encoded once per (event type, encoding) and the same bytes go to every watcher,
+ * as kube-apiserver's watch cache does, instead of once per watcher. The store hands a change to
+ * all of its watchers in one synchronous loop, so remembering the frames of the one change being
+ * delivered is enough (a replay from the history, which is rare, just encodes again).
+ */
+let framesOf: StoreEvent | undefined;
+const frames = new Map<string, string>();
+
+function sharedFrame(ev: StoreEvent, type: string, encoding: string, encode: () => string): string {
+  if (framesOf !== ev) {
+    framesOf = ev;
+    frames.clear();
+  }
+  const key = `${type} ${encoding}`;
+  let frame = frames.get(key);
+  if (frame === undefined) frames.set(key, (frame = encode()));
+  return frame;
+}
+
 export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): void {
   const r = p.resource;
   const matches = (o: KubeObject | undefined): boolean => {
@@ -41,14 +61,17 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
     return true;
   };
 
-  const encode = (type: string, obj: unknown): string => {
+  /** One event line; `json` is the object's JSON (what the store holds), `obj` only for control events. */
+  const encode = (type: string, json: string | undefined, obj?: unknown): string => {
     if (p.table && type !== 'BOOKMARK' && type !== 'ERROR') {
-      obj = toTable(r, [obj as KubeObject], p.table.include, { resourceVersion: (obj as KubeObject).metadata.resourceVersion });
+      const o = (obj ?? JSON.parse(json!)) as KubeObject;
+      return `{"type":"${type}","object":${JSON.stringify(toTable(r, [o], p.table.include, { resourceVersion: o.metadata.resourceVersion }))}}\n`;
     }
-    return `{"type":"${type}","object":${JSON.stringify(obj)}}\n`;
+    return `{"type":"${type}","object":${json ?? JSON.stringify(obj)}}\n`;
   };
+  const encoding = p.table ? `table:${p.table.include}` : 'json';
 
-  const initial: KubeObject[] = [];
+  const initial: ScanItem[] = [];
   let fromRV: number;
   const rvParam = p.resourceVersion;
   const sendInitial = p.sendInitialEvents ?? (!rvParam || rvParam === '0');
@@ -59,7 +82,7 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
   if (sendInitial) {
     fromRV = store.currentRV();
     const prefix = r.namespaced && p.namespace ? `${p.namespace}/` : '';
-    for (const e of store.scan(r.key, prefix)) if (matches(e.obj)) initial.push(e.obj);
+    for (const e of store.scan(r.key, prefix)) if (matches(e.sel)) initial.push(e);
   } else {
     fromRV = Number(rvParam);
     // A resourceVersion from the future (e.g. from before the store was wiped) would leave the
@@ -75,7 +98,7 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
   let stop: (() => void) | undefined;
   let lastRV = fromRV;
   const onEvent = (ev: StoreEvent) => {
-    const now = matches(ev.object);
+    const now = matches(ev.sel);
     const before = ev.type === 'MODIFIED' ? matches(ev.prev) : false;
     let type: string | undefined;
     if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
@@ -84,7 +107,7 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
     else if (now) type = 'ADDED';
     else if (before) type = 'DELETED';
     lastRV = ev.rv;
-    if (type) write(encode(type, ev.object));
+    if (type) write(sharedFrame(ev, type, encoding, () => encode(type, ev.json)));
   };
   let write = (chunk: string) => void queue.push(chunk);
   try {
@@ -104,9 +127,9 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
   write = (chunk: string) => {
     if (!res.writableEnded) res.write(chunk);
   };
-  for (const o of initial) write(encode('ADDED', o));
+  for (const e of initial) write(encode('ADDED', e.json));
   if (p.sendInitialEvents && p.bookmarks) {
-    write(encode('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(fromRV), annotations: { 'k8s.io/initial-events-end': 'true' } } }));
+    write(encode('BOOKMARK', undefined, { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(fromRV), annotations: { 'k8s.io/initial-events-end': 'true' } } }));
   }
   for (const c of queue) write(c);
 
@@ -116,7 +139,7 @@ export function serveWatch(res: ServerResponse, store: Store, p: WatchParams): v
   // let clients resume from a recent resourceVersion.
   const bm = p.bookmarks
     ? setInterval(() => {
-        write(encode('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(Math.max(lastRV, fromRV)) } }));
+        write(encode('BOOKMARK', undefined, { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(Math.max(lastRV, fromRV)) } }));
       }, p.bookmarkIntervalMs ?? 10_000)
     : undefined;
   // On Node 20, req 'close' fires once the request body is read; the response's close is the

@@ -20,32 +20,67 @@ import { deepEqual, isObject, type JsonObject } from './util.js';
 
 export type Path = string[];
 
+/**
+ * A cheap key that identifies a path (FieldSet's member key): the elements joined by NUL, with
+ * backslashes and NULs inside elements escaped so that distinct paths never share a key.
+ */
+export function pathKey(p: Path): string {
+  let k = '';
+  for (let i = 0; i < p.length; i++) {
+    const el = escapeElement(p[i]!);
+    k = i === 0 ? el : `${k}\u0000${el}`;
+  }
+  return k;
+}
+
+function escapeElement(el: string): string {
+  return el.includes('\\') || el.includes('\u0000') ? el.replaceAll('\\', '\\\\').replaceAll('\u0000', '\\0') : el;
+}
+
+/** The pathKey of a child path from its parent's (undefined for the root, the empty path). */
+function childKey(parentKey: string | undefined, el: string): string {
+  return parentKey === undefined ? escapeElement(el) : `${parentKey}\u0000${escapeElement(el)}`;
+}
+
 export class FieldSet {
-  private readonly members = new Map<string, Path>();
+  private members = new Map<string, Path>();
 
   constructor(paths: Iterable<Path> = []) {
     for (const p of paths) this.add(p);
   }
 
+  private static ofMembers(members: Map<string, Path>): FieldSet {
+    const set = new FieldSet();
+    set.members = members;
+    return set;
+  }
+
   static fromFieldsV1(fields: unknown): FieldSet {
     const set = new FieldSet();
-    const walk = (node: unknown, prefix: Path) => {
+    const walk = (node: unknown, prefix: Path, key: string | undefined) => {
       if (!isObject(node)) return;
-      for (const [k, child] of Object.entries(node)) {
-        if (k === '.') set.add(prefix);
-        else if (isObject(child) && Object.keys(child).length === 0) set.add([...prefix, k]);
-        else walk(child, [...prefix, k]);
+      for (const k in node) {
+        if (!Object.prototype.hasOwnProperty.call(node, k)) continue;
+        const child = node[k];
+        if (k === '.') {
+          if (key !== undefined) set.members.set(key, prefix);
+        } else if (isObject(child) && isEmptyObject(child)) set.members.set(childKey(key, k), [...prefix, k]);
+        else walk(child, [...prefix, k], childKey(key, k));
       }
     };
-    walk(fields, []);
+    walk(fields, [], undefined);
     return set;
   }
 
   add(p: Path): void {
-    if (p.length > 0) this.members.set(JSON.stringify(p), p);
+    if (p.length > 0) this.members.set(pathKey(p), p);
+  }
+  /** add() for a path whose pathKey the caller already has. */
+  addMember(key: string, p: Path): void {
+    if (p.length > 0) this.members.set(key, p);
   }
   has(p: Path): boolean {
-    return this.members.has(JSON.stringify(p));
+    return this.members.has(pathKey(p));
   }
   get size(): number {
     return this.members.size;
@@ -61,13 +96,25 @@ export class FieldSet {
   }
 
   union(o: FieldSet): FieldSet {
-    return new FieldSet([...this.paths(), ...o.paths()]);
+    const m = new Map(this.members);
+    for (const [k, p] of o.members) if (!m.has(k)) m.set(k, p);
+    return FieldSet.ofMembers(m);
   }
   difference(o: FieldSet): FieldSet {
-    return new FieldSet(this.paths().filter((p) => !o.has(p)));
+    const m = new Map<string, Path>();
+    for (const [k, p] of this.members) if (!o.members.has(k)) m.set(k, p);
+    return FieldSet.ofMembers(m);
   }
   intersection(o: FieldSet): FieldSet {
-    return new FieldSet(this.paths().filter((p) => o.has(p)));
+    const m = new Map<string, Path>();
+    for (const [k, p] of this.members) if (o.members.has(k)) m.set(k, p);
+    return FieldSet.ofMembers(m);
+  }
+  /** Whether the two sets share a member. */
+  intersects(o: FieldSet): boolean {
+    const [small, big] = this.members.size <= o.members.size ? [this.members, o.members] : [o.members, this.members];
+    for (const k of small.keys()) if (big.has(k)) return true;
+    return false;
   }
 
   /** FieldsV1 JSON with "." first and the other keys sorted, like kube's serializer. */
@@ -101,6 +148,63 @@ export function isPrefix(prefix: Path, p: Path): boolean {
 export interface Field {
   path: Path;
   leaf: boolean;
+}
+
+function isEmptyObject(o: JsonObject): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+  return true;
+}
+
+/** A member path found in an object with its value there, keyed by pathKey (see membersOf). */
+export interface Member extends Field {
+  key: string;
+  value: unknown;
+}
+
+/**
+ * fieldsOf's members, each with its value, keyed by pathKey: what comparing two objects needs,
+ * without looking each path up again in both.
+ */
+export function membersOf(value: unknown, schema: Schema | undefined): Map<string, Member> {
+  const out = new Map<string, Member>();
+  const add = (path: Path, key: string | undefined, leaf: boolean, v: unknown) => {
+    if (key !== undefined) out.set(key, { path, key, leaf, value: v });
+  };
+  const walk = (v: unknown, s: Schema | undefined, path: Path, key: string | undefined) => {
+    if (isObject(v)) {
+      const keys = Object.keys(v);
+      if (keys.length === 0) add(path, key, true, v);
+      for (const k of keys) walk(v[k], fieldSchema(s, k), [...path, `f:${k}`], childKey(key, `f:${k}`));
+    } else if (Array.isArray(v)) {
+      const items = listItemElements(v, s);
+      if (!items || v.length === 0) {
+        add(path, key, true, v);
+        return;
+      }
+      v.forEach((item, i) => {
+        const el = items[i]!;
+        const p = [...path, el];
+        const pk = childKey(key, el);
+        if (isObject(item)) {
+          add(p, pk, false, item);
+          for (const k of Object.keys(item)) walk(item[k], fieldSchema(s?.items, k), [...p, `f:${k}`], childKey(pk, `f:${k}`));
+        } else {
+          add(p, pk, true, item);
+        }
+      });
+    } else {
+      add(path, key, true, v);
+    }
+  };
+  walk(value, schema, [], undefined);
+  return out;
+}
+
+/** A FieldSet of the given members (keyed by pathKey, as membersOf keys them). */
+export function fieldSetOf(members: Iterable<Member>): FieldSet {
+  const set = new FieldSet();
+  for (const m of members) set.addMember(m.key, m.path);
+  return set;
 }
 
 /** All member paths of `value`, keyed by their JSON. `value` is the object (minus ignored fields). */

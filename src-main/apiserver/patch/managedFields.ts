@@ -9,7 +9,7 @@
 //   - managers left with no fields lose their entry.
 
 import type { ManagedFieldsEntry } from '../../api/types.js';
-import { FieldSet, fieldsOf, formatPath, getAt, type Path } from './fieldsV1.js';
+import { FieldSet, fieldSetOf, formatPath, membersOf, type Path } from './fieldsV1.js';
 import type { Schema } from './mergeKeys.js';
 import { deepEqual, isObject, type JsonObject } from './util.js';
 
@@ -20,6 +20,8 @@ export interface Entry {
   time?: string;
   subresource?: string;
   set: FieldSet;
+  /** The FieldsV1 `set` was decoded from, reused when encoding while `set` is still that set. */
+  raw?: { set: FieldSet; fieldsV1: JsonObject };
 }
 
 export function sameIdentity(a: Omit<Entry, 'set'>, b: Omit<Entry, 'set'>): boolean {
@@ -31,16 +33,24 @@ export function sameIdentity(a: Omit<Entry, 'set'>, b: Omit<Entry, 'set'>): bool
   );
 }
 
-export function decodeEntries(raw: unknown): Entry[] {
+/**
+ * `stored`: the entries are the stored object's, whose FieldsV1 this module encoded (canonical),
+ * so an entry a write leaves unchanged is encoded again as the very same FieldsV1.
+ */
+export function decodeEntries(raw: unknown, stored = false): Entry[] {
   if (!Array.isArray(raw)) return [];
-  return raw.filter(isObject).map((e) => ({
-    manager: typeof e.manager === 'string' ? e.manager : '',
-    operation: e.operation === 'Apply' ? 'Apply' : 'Update',
-    ...(typeof e.apiVersion === 'string' ? { apiVersion: e.apiVersion } : {}),
-    ...(typeof e.time === 'string' ? { time: e.time } : {}),
-    ...(typeof e.subresource === 'string' && e.subresource ? { subresource: e.subresource } : {}),
-    set: FieldSet.fromFieldsV1(e.fieldsV1),
-  }));
+  return raw.filter(isObject).map((e) => {
+    const set = FieldSet.fromFieldsV1(e.fieldsV1);
+    return {
+      manager: typeof e.manager === 'string' ? e.manager : '',
+      operation: e.operation === 'Apply' ? 'Apply' : 'Update',
+      ...(typeof e.apiVersion === 'string' ? { apiVersion: e.apiVersion } : {}),
+      ...(typeof e.time === 'string' ? { time: e.time } : {}),
+      ...(typeof e.subresource === 'string' && e.subresource ? { subresource: e.subresource } : {}),
+      set,
+      ...(stored && isObject(e.fieldsV1) ? { raw: { set, fieldsV1: e.fieldsV1 } } : {}),
+    };
+  });
 }
 
 /** Entries in kube's order: Apply entries first, then by time, then by manager name. */
@@ -58,7 +68,7 @@ export function encodeEntries(entries: Entry[]): ManagedFieldsEntry[] {
     ...(e.apiVersion !== undefined ? { apiVersion: e.apiVersion } : {}),
     ...(e.time !== undefined ? { time: e.time } : {}),
     fieldsType: 'FieldsV1',
-    fieldsV1: e.set.toFieldsV1(),
+    fieldsV1: e.raw?.set === e.set ? e.raw.fieldsV1 : e.set.toFieldsV1(),
     ...(e.subresource ? { subresource: e.subresource } : {}),
   }));
 }
@@ -106,17 +116,18 @@ export interface Changes {
 }
 
 export function compareObjects(before: unknown, after: unknown, schema: Schema): Changes {
-  const a = fieldsOf(before, schema);
-  const b = fieldsOf(after, schema);
+  // Each member carries its value, so a leaf is compared without looking its path up again.
+  const a = membersOf(before, schema);
+  const b = membersOf(after, schema);
   const changed = new FieldSet();
   const removed = new FieldSet();
   for (const [k, f] of b) {
     const old = a.get(k);
-    if (!old) changed.add(f.path);
-    else if ((f.leaf || old.leaf) && !deepEqual(getAt(before, f.path), getAt(after, f.path))) changed.add(f.path);
+    if (!old) changed.addMember(k, f.path);
+    else if ((f.leaf || old.leaf) && !deepEqual(old.value, f.value)) changed.addMember(k, f.path);
   }
-  for (const [k, f] of a) if (!b.has(k)) removed.add(f.path);
-  return { changed, removed, after: new FieldSet([...b.values()].map((f) => f.path)) };
+  for (const [k, f] of a) if (!b.has(k)) removed.addMember(k, f.path);
+  return { changed, removed, after: fieldSetOf(b.values()) };
 }
 
 export interface Conflict {
@@ -144,7 +155,8 @@ export function transferOwnership(
   if (conflicts.length > 0 && !force) return conflicts;
   for (const e of entries) {
     if (sameIdentity(e, acting)) continue;
-    e.set = e.set.difference(changes.changed).difference(changes.removed);
+    // An entry that loses nothing keeps its set (and so its encoding).
+    if (e.set.intersects(changes.changed) || e.set.intersects(changes.removed)) e.set = e.set.difference(changes.changed).difference(changes.removed);
   }
   return conflicts;
 }

@@ -38,9 +38,10 @@ export function recordUpdateManager(
   if (Array.isArray(sent) && sent.length === 1 && isObject(sent[0]) && Object.keys(sent[0]).length === 0) {
     entries = [];
   } else if (Array.isArray(sent) && sent.length > 0) {
-    entries = decodeEntries(sent);
+    // The registry carries the stored entries over as the very same array.
+    entries = decodeEntries(sent, isObject(oldObj?.metadata) && sent === oldObj.metadata.managedFields);
   } else {
-    entries = decodeEntries(isObject(oldObj?.metadata) ? oldObj.metadata.managedFields : undefined);
+    entries = decodeEntries(isObject(oldObj?.metadata) ? oldObj.metadata.managedFields : undefined, true);
   }
 
   const acting = {
@@ -53,9 +54,10 @@ export function recordUpdateManager(
   transferOwnership(entries, acting, changes, true);
 
   const previous = entries.find((e) => sameIdentity(e, acting));
-  const set = (previous?.set ?? new FieldSet()).difference(changes.removed).union(changes.changed);
   const touched = changes.changed.size > 0 || changes.removed.size > 0;
-  const entry: Entry = { ...acting, time: touched || !previous?.time ? opts.now : previous.time, set };
+  // Untouched, the manager's entry stays as it was (set, encoding and time).
+  const set = previous && !touched ? previous.set : (previous?.set ?? new FieldSet()).difference(changes.removed).union(changes.changed);
+  const entry: Entry = { ...acting, time: touched || !previous?.time ? opts.now : previous.time, set, ...(previous?.raw ? { raw: previous.raw } : {}) };
   const encoded = encodeEntries([...entries.filter((e) => e !== previous), entry]);
   if (encoded.length > 0) meta.managedFields = encoded;
   else delete meta.managedFields;

@@ -137,8 +137,8 @@ export class Registry {
     let lastKey = '';
     let more = false;
     for (const e of this.store.scan(r.key, prefix, after)) {
-      if (opts.labels?.length && !matchesRequirements(opts.labels, e.obj.metadata.labels)) continue;
-      if (opts.fields?.length && !matchesFields(opts.fields, r.key, e.obj)) continue;
+      if (opts.labels?.length && !matchesRequirements(opts.labels, e.sel.metadata.labels)) continue;
+      if (opts.fields?.length && !matchesFields(opts.fields, r.key, e.sel)) continue;
       if (opts.limit && items.length >= opts.limit) {
         more = true;
         break;
@@ -200,7 +200,7 @@ export class Registry {
 
   private async persistCreate(r: ResourceDef, obj: KubeObject, ctx: WriteContext): Promise<KubeObject> {
     const key = objectKey(r, obj.metadata.namespace, obj.metadata.name!);
-    if (this.store.get(r.key, key)) throw errors.alreadyExists(r, obj.metadata.name!);
+    if (this.store.has(r.key, key)) throw errors.alreadyExists(r, obj.metadata.name!);
     if (r.key === 'services') {
       const errs = ctx.dryRun ? [] : this.services.onCreate(obj as Service);
       if (errs.length) throw errors.invalid(r, obj.metadata.name!, errs);
@@ -254,7 +254,7 @@ export class Registry {
     if (subresource === 'status') {
       // Only status changes; spec and metadata stay as stored (kube's *StatusStrategy) — except
       // that pods/status and nodes/status may also change labels and annotations, as in kube.
-      obj = { ...clone(old), status: clone(body.status) };
+      obj = { ...this.store.getMutable(r.key, key)!, status: clone(body.status) };
       if (r.key === 'pods' || r.key === 'nodes') {
         obj.metadata.labels = clone(body.metadata?.labels);
         obj.metadata.annotations = clone(body.metadata?.annotations);
@@ -262,7 +262,7 @@ export class Registry {
         if (!obj.metadata.annotations) delete obj.metadata.annotations;
       }
     } else if (subresource === 'finalize') {
-      obj = clone(old);
+      obj = this.store.getMutable(r.key, key)!;
       obj.spec = { ...(obj.spec ?? {}), finalizers: clone(body.spec?.finalizers ?? []) };
     } else {
       obj = clone(body);
@@ -371,7 +371,7 @@ export class Registry {
       return { obj: await this.remove(r, key, old), gone: true };
     }
 
-    const obj = clone(old);
+    const obj = this.store.getMutable(r.key, key)!;
     const now = ctx.now ?? new Date();
     if (!obj.metadata.deletionTimestamp) {
       obj.metadata.deletionTimestamp = nowISO(new Date(now.getTime() + grace * 1000));
@@ -446,10 +446,12 @@ export class Registry {
   /** Binding annotations are copied onto the pod, as kube-apiserver does. */
   async bind(ns: string, name: string, nodeName: string, ctx: WriteContext, annotations?: Record<string, string>): Promise<KubeObject> {
     const r = resourceByKey('pods')!;
-    const pod = this.get(r, ns, name) as Pod;
-    if (pod.spec.nodeName) throw errors.conflict(r, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-    if (pod.metadata.deletionTimestamp) throw errors.conflict(r, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    const obj = clone(pod);
+    // A private copy of the pod (stored objects are shared), which becomes the bound pod.
+    const obj = this.store.getMutable(r.key, objectKey(r, ns, name)) as Pod | undefined;
+    if (!obj) throw errors.notFound(r, name);
+    if (obj.spec.nodeName) throw errors.conflict(r, name, `pod ${name} is already assigned to node "${obj.spec.nodeName}"`);
+    if (obj.metadata.deletionTimestamp) throw errors.conflict(r, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    const rv = obj.metadata.resourceVersion;
     obj.spec.nodeName = nodeName;
     if (annotations && Object.keys(annotations).length) obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), ...annotations };
     obj.status ??= {};
@@ -458,7 +460,7 @@ export class Registry {
     obj.status.conditions = conds;
     if (ctx.dryRun) return obj;
     try {
-      return await this.store.update(r.key, objectKey(r, ns, name), obj, pod.metadata.resourceVersion);
+      return await this.store.update(r.key, objectKey(r, ns, name), obj, rv);
     } catch (e) {
       throw this.storeError(r, name, e);
     }

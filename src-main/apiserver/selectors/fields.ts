@@ -48,6 +48,57 @@ const perResource: Record<string, Record<string, Getter>> = {
   'replicasets.apps': { 'status.replicas': (o) => str(o.status?.replicas ?? 0) },
 };
 
+/**
+ * Where each resource's selectable fields come from (every path the getters above read), for
+ * selectableView. A test checks that every getter reads the same on the view as on the object.
+ */
+const SOURCE_PATHS: Record<string, string[][]> = {
+  pods: [
+    ['spec', 'nodeName'],
+    ['spec', 'restartPolicy'],
+    ['spec', 'schedulerName'],
+    ['spec', 'serviceAccountName'],
+    ['spec', 'hostNetwork'],
+    ['status', 'phase'],
+    ['status', 'podIP'],
+    ['status', 'nominatedNodeName'],
+  ],
+  events: [['involvedObject'], ['reason'], ['reportingComponent'], ['source'], ['type']],
+  nodes: [['spec', 'unschedulable']],
+  namespaces: [['status', 'phase']],
+  secrets: [['type']],
+  'replicasets.apps': [['status', 'replicas']],
+};
+
+/**
+ * The part of an object that label and field selectors can see: name, namespace, labels and the
+ * resource's selectable fields (values shared with `obj`, which must not be modified). Matching
+ * it gives the same answer as matching the object, at a fraction of the memory (the watch
+ * history keeps one per change for the object's previous state).
+ */
+export function selectableView(resourceKey: string, obj: KubeObject): KubeObject {
+  const m = obj.metadata;
+  const view: KubeObject = { metadata: { name: m.name } };
+  if (m.namespace !== undefined) view.metadata.namespace = m.namespace;
+  if (m.labels !== undefined) view.metadata.labels = m.labels;
+  for (const path of SOURCE_PATHS[resourceKey] ?? []) {
+    let src: unknown = obj;
+    let dst = view as Record<string, unknown>;
+    for (let i = 0; i < path.length && src !== null && typeof src === 'object'; i++) {
+      const k = path[i]!;
+      if (!(k in src)) break;
+      const v = (src as Record<string, unknown>)[k];
+      if (i === path.length - 1 || v === null || typeof v !== 'object') {
+        dst[k] = v;
+        break;
+      }
+      dst = (dst[k] ??= {}) as Record<string, unknown>;
+      src = v;
+    }
+  }
+  return view;
+}
+
 export class FieldSelectorError extends Error {}
 
 export function parseFieldSelector(text: string, resourceKey: string): FieldRequirement[] {
@@ -66,10 +117,20 @@ export function parseFieldSelector(text: string, resourceKey: string): FieldRequ
   return reqs;
 }
 
+/** The fields a resource supports in selectors (metadata.name and metadata.namespace included). */
+export function supportedFields(resourceKey: string): string[] {
+  return [...Object.keys(common), ...Object.keys(perResource[resourceKey] ?? {})];
+}
+
+/** A field's value as selectors compare it ('' when absent). */
+export function fieldValue(resourceKey: string, field: string, obj: KubeObject): string {
+  const getter = common[field] ?? perResource[resourceKey]?.[field];
+  return getter ? (getter(obj) ?? '') : '';
+}
+
 export function matchesFields(reqs: FieldRequirement[], resourceKey: string, obj: KubeObject): boolean {
   for (const r of reqs) {
-    const getter = common[r.field] ?? perResource[resourceKey]?.[r.field];
-    const v = getter ? (getter(obj) ?? '') : '';
+    const v = fieldValue(resourceKey, r.field, obj);
     if (r.op === '=' ? v !== r.value : v === r.value) return false;
   }
   return true;
