@@ -16,6 +16,7 @@ import type { ContainerStatus, Node, Pod } from '../../src-main/api/types.js';
 import { ApiClient, isNotFound } from '../../src-main/client/apiClient.js';
 import { Kubelet, type KubeletOptions } from '../../src-main/kubelet/kubelet.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
+import { openWatch } from '../helpers/watchStream.js';
 
 const docker = new Docker();
 const engineUp = await docker.ping().then(
@@ -520,19 +521,27 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
   it('reports ErrImagePull then ImagePullBackOff for a missing image, and ErrImageNeverPull', async () => {
     // The registry is an address on loopback where nothing listens: the pull fails at once.
     const image = '127.0.0.1:1/flotilla-test/missing:1.0';
+    // Every status the kubelet writes is seen through a watch: ErrImagePull can be short-lived,
+    // and polling would miss it on a busy machine.
+    const list = await c.request('GET', '/api/v1/namespaces/default/pods');
+    const w = openWatch(c, `/api/v1/namespaces/default/pods?watch=true&fieldSelector=metadata.name%3Dnopull&resourceVersion=${list.json.metadata.resourceVersion}`);
+    await w.status;
     await createPod('nopull', { containers: [{ name: 'app', image }] });
     await createPod('never', { containers: [{ name: 'app', image: 'flotilla-test/absent:1.0', imagePullPolicy: 'Never' }] });
     const reasons = new Set<string>();
     await until(
       'ImagePullBackOff',
       async () => {
-        const r = cs(await getPod('nopull'), 'app')?.state?.waiting?.reason;
-        if (r) reasons.add(r);
+        for (const e of w.events) {
+          const r = cs(e.object as Pod, 'app')?.state?.waiting?.reason;
+          if (r) reasons.add(r);
+        }
         return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
       },
-      20_000,
+      30_000,
       50,
     );
+    w.close();
     const p = await getPod('nopull');
     expect(p!.status!.phase).toBe('Pending');
     expect(await c.kubectlOK(['get', 'pod', 'nopull'])).toMatch(/nopull\s+0\/1\s+(ImagePullBackOff|ErrImagePull)/);

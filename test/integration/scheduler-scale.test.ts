@@ -57,6 +57,9 @@ describe('scheduler at scale', () => {
     // 240 pods per owner over 200 nodes: spreading keeps each owner to a few per node.
     const maxPerOwner = Math.max(...perOwnerNode.values());
     expect(maxPerOwner).toBeLessThanOrEqual(3);
+    // The pods can be seen bound before the scheduler has processed its last binding responses.
+    const waitFrom = Date.now();
+    while (c.cp.scheduler!.scheduler.stats().scheduled < PODS && Date.now() - waitFrom < 10_000) await new Promise((r) => setTimeout(r, 20));
     const stats = c.cp.scheduler!.scheduler.stats();
     expect(stats).toMatchObject({ scheduled: PODS, bindErrors: 0, unschedulable: 0 });
     console.log(`scheduler-scale: ${PODS} pods bound in ${Date.now() - t0} ms; max replicas of one owner on a node: ${maxPerOwner}`);
