@@ -20,6 +20,7 @@ import {
 } from './handlers/discovery.js';
 import { openapiFor, openapiRoot } from './handlers/openapi.js';
 import { proxyUpgrade, type KubeletResolver } from './handlers/nodeProxy.js';
+import { authorizeNode, nodeCreateAdmission } from './auth/nodeAuthorizer.js';
 import { applyHeapPolicy } from './heapPolicy.js';
 
 // The kube-apiserver role: HTTPS only, bearer-token authentication, then discovery, OpenAPI,
@@ -73,7 +74,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // A presented bearer token must be valid even on the public paths: kube's authenticator fails
     // on a bad token before anonymous access is considered, so only a request without one is
     // anonymous.
-    if (!tokens.authenticate(req.headers.authorization) && (!PUBLIC.has(path) || hasBearerToken(req.headers.authorization))) throw errors.unauthorized();
+    const user = tokens.authenticate(req.headers.authorization);
+    if (!user && (!PUBLIC.has(path) || hasBearerToken(req.headers.authorization))) throw errors.unauthorized();
     const q = url.searchParams;
     if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
@@ -117,16 +119,31 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const rr = parseResourcePath(group, version, rest);
     if (!rr) throw errors.notFoundPath();
-    await handleResource(req, res, registry, rr, q, { bookmarkIntervalMs: opts.watchBookmarkIntervalMs, kubelet: () => kubelet });
+    const denied = user ? authorizeNode(user, { method: req.method ?? 'GET', resource: rr.resource, namespace: rr.namespace, name: rr.name, subresource: rr.subresource }, registry.store) : null;
+    if (denied) throw errors.forbidden(rr.resource, rr.name ?? '', `User "${user!.name}" cannot ${(req.method ?? 'GET').toLowerCase()} resource "${rr.resource.plural}${rr.subresource ? `/${rr.subresource}` : ''}": ${denied}`);
+    await handleResource(req, res, registry, rr, q, {
+      bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
+      kubelet: () => kubelet,
+      admitCreate: (r, body) => {
+        const why = user ? nodeCreateAdmission(user, r, body) : null;
+        if (why) throw errors.forbidden(r, body?.metadata?.name ?? '', `User "${user!.name}" cannot create resource "${r.plural}": ${why}`);
+      },
+    });
   }
 
   // exec and attach arrive as WebSocket upgrades; they are relayed to the pod's kubelet.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'https://x');
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)\/?$/.exec(url.pathname);
-    if (!tokens.authenticate(req.headers.authorization)) {
+    const upgradeUser = tokens.authenticate(req.headers.authorization);
+    if (!upgradeUser) {
       const body = JSON.stringify(errors.unauthorized().status);
       socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    if (upgradeUser.groups.includes('system:nodes')) {
+      const body = JSON.stringify(errors.forbidden(null, '', `User "${upgradeUser.name}" cannot exec into or attach to pods`).status);
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
     if (!m) {

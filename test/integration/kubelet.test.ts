@@ -34,6 +34,8 @@ const SERVER_TOKEN = 'kubelet-test-server-token';
 
 let c: TestCluster;
 let client: ApiClient;
+/** The test's own writes (pods, configmaps...) use an admin-like client: a node's token may not make them. */
+let admin: ApiClient;
 let kubelet: Kubelet;
 let tools: string;
 let pause: string;
@@ -151,7 +153,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, m
 
 async function getPod(name: string, ns = 'default'): Promise<Pod | undefined> {
   try {
-    return await client.get<Pod>('pods', ns, name);
+    return await admin.get<Pod>('pods', ns, name);
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
@@ -159,7 +161,7 @@ async function getPod(name: string, ns = 'default'): Promise<Pod | undefined> {
 }
 
 async function createPod(name: string, spec: Partial<Pod['spec']>, ns = 'default', meta: Partial<Pod['metadata']> = {}): Promise<Pod> {
-  return client.create<Pod>('pods', ns, { metadata: { name, namespace: ns, ...meta }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, ...spec } as Pod['spec'] });
+  return admin.create<Pod>('pods', ns, { metadata: { name, namespace: ns, ...meta }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, ...spec } as Pod['spec'] });
 }
 
 function cs(p: Pod | undefined, name: string): ContainerStatus | undefined {
@@ -248,6 +250,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     c = await startTestCluster();
     // The node's own token, as a real node uses (system:node:<name>).
     client = new ApiClient({ url: c.cp.url, token: c.cp.tokens.nodeToken(NODE), ca: c.cp.caCert, userAgent: 'kubelet-test' });
+    admin = c.cp.componentClient('kubelet-test');
     kubelet = new Kubelet(kubeletOptions());
     await kubelet.start();
   }, 120_000);
@@ -260,7 +263,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
   }, 60_000);
 
   it('registers its Node with capacity, addresses and nodeInfo, and renews its Lease', async () => {
-    const node = await client.get<Node>('nodes', undefined, NODE);
+    const node = await admin.get<Node>('nodes', undefined, NODE);
     expect(node.status!.capacity).toMatchObject({ cpu: '2', memory: '4Gi', pods: '20' });
     expect(node.status!.allocatable).toMatchObject({ cpu: '2', memory: '4Gi', pods: '20' });
     expect(node.status!.nodeInfo!.containerRuntimeVersion).toMatch(/^docker:\/\/\d+\.\d+/);
@@ -269,9 +272,9 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     expect(node.status!.addresses!.find((a) => a.type === 'InternalIP')?.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(node.status!.conditions!.find((x) => x.type === 'Ready')).toMatchObject({ status: 'True', reason: 'KubeletReady' });
     expect(node.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': NODE, 'kubernetes.io/os': 'linux' });
-    const lease1 = await client.get('leases.coordination.k8s.io', 'kube-node-lease', NODE);
+    const lease1 = await admin.get('leases.coordination.k8s.io', 'kube-node-lease', NODE);
     const renewed = await until('lease renewal', async () => {
-      const l = await client.get('leases.coordination.k8s.io', 'kube-node-lease', NODE);
+      const l = await admin.get('leases.coordination.k8s.io', 'kube-node-lease', NODE);
       return l.spec.renewTime !== lease1.spec.renewTime ? l : undefined;
     });
     expect(renewed.spec.holderIdentity).toBe(NODE);
@@ -322,9 +325,9 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
 
   it('builds env (values, configMap/secret/field refs, envFrom, service links, $(VAR)), volumes, init containers, resources', async () => {
     const b64 = (v: string) => Buffer.from(v).toString('base64');
-    await client.create('configmaps', 'default', { metadata: { name: 'app-config' }, data: { greeting: 'hello', 'app.conf': 'port=8080\n' } });
-    await client.create('secrets', 'default', { metadata: { name: 'app-secret' }, data: { password: b64('s3cret'), token: b64('tok') } });
-    const svc = await client.create('services', 'default', { metadata: { name: 'my-db' }, spec: { ports: [{ name: 'sql', port: 5432, targetPort: 5432 }], selector: { app: 'db' } } });
+    await admin.create('configmaps', 'default', { metadata: { name: 'app-config' }, data: { greeting: 'hello', 'app.conf': 'port=8080\n' } });
+    await admin.create('secrets', 'default', { metadata: { name: 'app-secret' }, data: { password: b64('s3cret'), token: b64('tok') } });
+    const svc = await admin.create('services', 'default', { metadata: { name: 'my-db' }, spec: { ports: [{ name: 'sql', port: 5432, targetPort: 5432 }], selector: { app: 'db' } } });
     const shared = { name: 'shared', mountPath: '/shared' };
     const created = await createPod('envpod', {
       initContainers: [
@@ -413,7 +416,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     expect(vols.Volumes.map((v) => v.Labels['flotilla.dev/volume']).sort()).toEqual(['config', 'secret', 'shared']);
     for (const v of vols.Volumes) expect(v.Labels).toMatchObject({ 'flotilla.dev/cluster': CLUSTER, 'flotilla.dev/node': NODE, 'flotilla.dev/namespace': 'default', 'flotilla.dev/pod': 'envpod' });
     // A ConfigMap change reaches the mounted files (atomic ..data swap), as in kube.
-    await client.patch('configmaps', 'default', 'app-config', { data: { greeting: 'bonjour' } });
+    await admin.patch('configmaps', 'default', 'app-config', { data: { greeting: 'bonjour' } });
     await until('configMap update in the volume', async () => (await execIn(main, ['cat', '/etc/config/greeting'])) === 'bonjour', 15_000, 250);
   });
 
@@ -462,7 +465,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     });
     expect(dockerId(cs(p, 'live'))).not.toBe(liveId);
     expect(cs(p, 'live')!.lastState!.terminated!.containerID).toBe(`docker://${liveId}`);
-    const events = await client.list('events', 'default', { fieldSelector: 'involvedObject.name=probed' });
+    const events = await admin.list('events', 'default', { fieldSelector: 'involvedObject.name=probed' });
     expect(events.items.map((e) => `${e.reason}: ${e.message}`)).toEqual(expect.arrayContaining([expect.stringMatching(/^Unhealthy: Liveness probe failed/), expect.stringMatching(/^Killing: Container live failed liveness probe/)]));
   });
 
@@ -552,11 +555,11 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     expect(cs(never, 'app')!.state!.waiting!.message).toBe('Container image "flotilla-test/absent:1.0" is not present with pull policy of Never');
     // Pull attempts back off: with a 1 s base, about 4 s allow at most 3 attempts (0 s, 1 s, 3 s).
     await new Promise((r) => setTimeout(r, 4000));
-    const ev = await client.list('events', 'default', { fieldSelector: 'involvedObject.name=nopull' });
+    const ev = await admin.list('events', 'default', { fieldSelector: 'involvedObject.name=nopull' });
     const pulls = ev.items.filter((e) => e.reason === 'Pulling').reduce((n, e) => n + Number(e.count ?? 1), 0);
     expect(pulls).toBeGreaterThanOrEqual(2);
     expect(pulls).toBeLessThanOrEqual(4);
-    for (const n of ['nopull', 'never']) await client.delete('pods', 'default', n);
+    for (const n of ['nopull', 'never']) await admin.delete('pods', 'default', n);
   });
 
   it('serves container logs (tail, timestamps, limitBytes, follow) behind the shared token', async () => {
@@ -604,7 +607,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     await waitRunning('attachme');
     const r5 = await wsExec('/attach/default/attachme/app?stdin=true&stdout=true&stderr=true', 'hi\n');
     expect(r5).toMatchObject({ stdout: 'got hi\n', status: { status: 'Success' } });
-    await client.delete('pods', 'default', 'attachme', { gracePeriodSeconds: 0 });
+    await admin.delete('pods', 'default', 'attachme', { gracePeriodSeconds: 0 });
   });
 
   it('runs the sample app image with probes and downward API env, reachable at its pod IP', async (ctx) => {
@@ -639,7 +642,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     const p = await waitRunning('hello');
     const body = await (await fetch(`http://${p.status!.podIP}:8080/`)).text();
     expect(body).toMatch(new RegExp(`hello.*${NODE}.*1\\.0`, 'i'));
-    await client.delete('pods', 'default', 'hello', { gracePeriodSeconds: 1 });
+    await admin.delete('pods', 'default', 'hello', { gracePeriodSeconds: 1 });
     await until('hello gone', async () => !(await getPod('hello')));
   });
 
@@ -650,15 +653,15 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     try {
       await createPod('upd', { containers: [{ name: 'app', image: tools, command: ['/bin/sleep', 'infinity'] }] });
       const before = await waitRunning('upd');
-      await client.patch('pods', 'default', 'upd', { spec: { containers: [{ name: 'app', image: v2 }] } }, 'strategic');
+      await admin.patch('pods', 'default', 'upd', { spec: { containers: [{ name: 'app', image: v2 }] } }, 'strategic');
       const after = await until('new image running', async () => {
         const x = await getPod('upd');
         return cs(x, 'app')?.image === v2 && cs(x, 'app')?.state?.running && dockerId(cs(x, 'app')) !== dockerId(cs(before, 'app')) ? x : undefined;
       });
       expect(cs(after, 'app')!.restartCount).toBe(1);
-      const events = await client.list('events', 'default', { fieldSelector: 'involvedObject.name=upd' });
+      const events = await admin.list('events', 'default', { fieldSelector: 'involvedObject.name=upd' });
       expect(events.items.some((e) => e.reason === 'Killing' && /definition changed/.test(String(e.message)))).toBe(true);
-      await client.delete('pods', 'default', 'upd', { gracePeriodSeconds: 0 });
+      await admin.delete('pods', 'default', 'upd', { gracePeriodSeconds: 0 });
     } finally {
       await docker.getImage(v2).remove().catch(() => undefined);
     }
@@ -690,7 +693,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     const p = await waitRunning('envpod');
     await kubelet.stop();
     // Gone from the API at once (grace 0): only the next kubelet can clean up.
-    await client.delete('pods', 'default', 'envpod', { gracePeriodSeconds: 0 });
+    await admin.delete('pods', 'default', 'envpod', { gracePeriodSeconds: 0 });
     expect(await getPod('envpod')).toBeUndefined();
     expect((await podContainers(p.metadata.uid!)).length).toBeGreaterThan(0);
     kubelet = new Kubelet(kubeletOptions());
@@ -715,7 +718,7 @@ describe.skipIf(!engineUp)('kubelet on the real Docker engine', () => {
     expect(await podContainers(created.metadata.uid!)).toHaveLength(0);
     expect((await docker.listVolumes({ filters: { label: [`flotilla.dev/pod-uid=${created.metadata.uid}`] } })).Volumes).toHaveLength(0);
     const web = await getPod('web');
-    await client.delete('pods', 'default', 'web');
+    await admin.delete('pods', 'default', 'web');
     await until('web gone', async () => !(await getPod('web')));
     expect(await podContainers(web!.metadata.uid!)).toHaveLength(0);
   });

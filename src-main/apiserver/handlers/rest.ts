@@ -127,6 +127,8 @@ export interface RestOptions {
   bookmarkIntervalMs?: number;
   /** How pods/log reaches a node's kubelet (installed once nodes exist). */
   kubelet?: () => KubeletResolver | undefined;
+  /** Admission of a create once its body is decoded (throws ApiError to refuse). */
+  admitCreate?: (r: ResourceDef, body: KubeObject) => void;
 }
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams, opts: RestOptions = {}): Promise<void> {
@@ -171,6 +173,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     if (method === 'POST') {
       const body = decodeBody(await readBody(req), mediaType(req)) as KubeObject;
+      opts.admitCreate?.(r, body);
       const obj = await registry.create(r, ns, body, ctx);
       send(201, obj);
       return;
