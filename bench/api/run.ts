@@ -4,7 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
 import { Client, closedLoop, openLoop, readKubeconfig, type ClosedLoopResult, type Credentials, type Response } from '../lib/client.js';
-import { startChild, killAllChildren, type Child } from '../lib/children.js';
+import { setUpRun, startChild, type Child } from '../lib/children.js';
 import { summarize, rate, round, sleep, type LatencySummary } from '../lib/stats.js';
 import { nedbFloor, type NedbFloorResult } from './nedbFloor.js';
 import { openWatchers } from './watchers.js';
@@ -577,28 +577,7 @@ function buildRows(api: ApiResults, bare: BareFloor, nedb: NedbFloorResult): Row
 async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-'));
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    killAllChildren();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  process.on('exit', cleanup);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      log(`${sig}: stopping`);
-      cleanup();
-      process.exit(130);
-    });
-  }
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the run exceeded ${CFG.watchdogMs / 1000} s; stopping`);
-    cleanup();
-    process.exit(2);
-  }, CFG.watchdogMs);
-  watchdog.unref();
+  const { tmp, cleanup } = setUpRun('api', CFG.watchdogMs, log);
 
   log(`temp folder ${tmp}; server: ${SERVER_MODE}${QUICK ? '; QUICK mode (numbers not comparable)' : ''}`);
 

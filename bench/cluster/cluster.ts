@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startChild, type Child } from '../lib/children.js';
+import { commandChannel, startChild, type Child } from '../lib/children.js';
 import { readKubeconfig, type Credentials } from '../lib/client.js';
 import type { HollowNodeOptions } from '../../src-main/hollow/hollowNodePool.js';
 import type { ChildConfig } from './controlPlaneChild.js';
@@ -56,38 +56,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const creds = readKubeconfig(kubeconfig);
   o.log(`    control plane ${creds.server} (pid ${cp.proc.pid}) up in ${Math.round(performance.now() - t0)} ms; registering ${o.nodes.count} hollow nodes in another process`);
 
-  // Replies of the control plane child: `REPLY <id> <json>` lines on its stdout.
-  const waiting = new Map<string, (v: unknown) => void>();
-  let buf = '';
-  cp.proc.stdout!.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const m = line.match(/^REPLY (\S+) (.*)$/);
-      if (!m) continue;
-      const w = waiting.get(m[1]!);
-      waiting.delete(m[1]!);
-      w?.(JSON.parse(m[2]!));
-    }
-  });
-  let nextId = 0;
-  const command = <T>(cmd: string, timeoutMs = 60_000) =>
-    new Promise<T>((resolve, reject) => {
-      const id = String(++nextId);
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`control plane child did not answer "${cmd}" within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, (v) => {
-        clearTimeout(timer);
-        const err = (v as { error?: string }).error;
-        if (err) reject(new Error(`control plane child: ${cmd}: ${err}`));
-        else resolve(v as T);
-      });
-      cp.proc.stdin!.write(`${id} ${cmd}\n`);
-    });
+  const command = commandChannel(cp);
 
   let pool: Child;
   try {

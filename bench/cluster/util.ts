@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, Response } from '../lib/client.js';
-import { killAllChildren } from '../lib/children.js';
 import { round } from '../lib/stats.js';
+export { setUpRun } from '../lib/children.js';
 
 // Shared pieces of the scale benchmarks (bench/scheduler, bench/deployments).
 
@@ -41,32 +41,6 @@ export function bindingBody(ns: string, pod: string, node: string): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod, namespace: ns }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
 }
 
-/** A temp folder and an exit path that kills the children and removes it; plus a watchdog. */
-export function setUpRun(name: string, watchdogMs: number, log: (s: string) => void): { tmp: string; cleanup: () => void } {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `flotilla-bench-${name}-`));
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    killAllChildren();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  process.on('exit', cleanup);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      log(`${sig}: stopping`);
-      cleanup();
-      process.exit(130);
-    });
-  }
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the run exceeded ${watchdogMs / 1000} s; stopping (NOT MET: the run did not finish)`);
-    cleanup();
-    process.exit(2);
-  }, watchdogMs);
-  watchdog.unref();
-  return { tmp, cleanup };
-}
 
 export function environment(): Record<string, unknown> {
   return {

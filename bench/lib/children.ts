@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 // Child processes for the benchmarks (the API server and the bare HTTPS floor run outside the
@@ -86,4 +89,69 @@ export function startChild(opts: { cmd: string; args: string[]; cwd?: string; en
       });
     });
   });
+}
+
+/** A temp folder and an exit path that kills the children and removes it; plus a watchdog. */
+export function setUpRun(name: string, watchdogMs: number, log: (s: string) => void): { tmp: string; cleanup: () => void } {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `flotilla-bench-${name}-`));
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    killAllChildren();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      log(`${sig}: stopping`);
+      cleanup();
+      process.exit(130);
+    });
+  }
+  const watchdog = setTimeout(() => {
+    log(`watchdog: the run exceeded ${watchdogMs / 1000} s; stopping (NOT MET: the run did not finish)`);
+    cleanup();
+    process.exit(2);
+  }, watchdogMs);
+  watchdog.unref();
+  return { tmp, cleanup };
+}
+
+/**
+ * The command protocol of the control-plane children: `<id> <command>` lines on the child's
+ * stdin, answered by `REPLY <id> <json>` lines on its stdout (`{error}` on failure).
+ */
+export function commandChannel(child: Child, name = 'control plane child'): <T>(cmd: string, timeoutMs?: number) => Promise<T> {
+  const waiting = new Map<string, (v: unknown) => void>();
+  let buf = '';
+  child.proc.stdout!.on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = line.match(/^REPLY (\S+) (.*)$/);
+      if (!m) continue;
+      const w = waiting.get(m[1]!);
+      waiting.delete(m[1]!);
+      w?.(JSON.parse(m[2]!));
+    }
+  });
+  let nextId = 0;
+  return <T>(cmd: string, timeoutMs = 60_000) =>
+    new Promise<T>((resolve, reject) => {
+      const id = String(++nextId);
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`${name} did not answer "${cmd}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiting.set(id, (v) => {
+        clearTimeout(timer);
+        const err = (v as { error?: string }).error;
+        if (err) reject(new Error(`${name}: ${cmd}: ${err}`));
+        else resolve(v as T);
+      });
+      child.proc.stdin!.write(`${id} ${cmd}\n`);
+    });
 }

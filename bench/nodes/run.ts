@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Client, readKubeconfig, type Credentials } from '../lib/client.js';
-import { startChild, killAllChildren, type Child } from '../lib/children.js';
+import { commandChannel, startChild, killAllChildren, type Child } from '../lib/children.js';
 import { percentile, round, sleep, summarize, type LatencySummary } from '../lib/stats.js';
 import { rssMB } from '../lib/proc.js';
 import { ProcAccount } from './procAccount.js';
@@ -107,40 +107,6 @@ interface CpChild {
 }
 
 let current: CpChild | undefined;
-
-function attachCommands(child: Child): CpChild['command'] {
-  const waiting = new Map<string, (v: unknown) => void>();
-  let buf = '';
-  child.proc.stdout!.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const m = line.match(/^REPLY (\S+) (.*)$/);
-      if (!m) continue;
-      const w = waiting.get(m[1]!);
-      waiting.delete(m[1]!);
-      w?.(JSON.parse(m[2]!));
-    }
-  });
-  let nextId = 0;
-  return <T>(cmd: string, timeoutMs = 60_000) =>
-    new Promise<T>((resolve, reject) => {
-      const id = String(++nextId);
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`control plane child did not answer "${cmd}" within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, (v) => {
-        clearTimeout(timer);
-        const err = (v as { error?: string }).error;
-        if (err) reject(new Error(`control plane child: ${cmd}: ${err}`));
-        else resolve(v as T);
-      });
-      child.proc.stdin!.write(`${id} ${cmd}\n`);
-    });
-}
 
 /** Deletes the cluster through the child, then stops it (SIGTERM: cp.stop()). */
 async function stopChild(c: CpChild | undefined): Promise<void> {
@@ -332,7 +298,7 @@ async function startCluster(index: number, images: FlotillaImages, keep: boolean
   }
   const ok = await watch.until((w) => w.ready >= CFG.nodes, deadline);
   const child = await childP;
-  const cp: CpChild = { child, creds, command: attachCommands(child) };
+  const cp: CpChild = { child, creds, command: commandChannel(child) };
   current = cp;
   if (!ok) throw new Error(`only ${watch.ready} of ${CFG.nodes} nodes Ready within ${CFG.nodeReadyMaxMs} ms`);
   watch.stop();

@@ -1,5 +1,6 @@
 import type { Endpoints, Pod, Service } from '../../api/types.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/apiClient.js';
+import { runServiceQueue, StaleCacheError } from '../util/serviceQueue.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
 import { WorkQueue } from '../../client/workQueue.js';
@@ -15,8 +16,6 @@ import { desiredEndpoints } from './desiredSubsets.js';
 
 /** Endpoints kept by leader election, never tied to a Service. */
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
-
-class StaleCacheError extends Error {}
 
 export class EndpointsController implements Controller {
   readonly name = 'endpoint-controller';
@@ -73,11 +72,7 @@ export class EndpointsController implements Controller {
       const k = keyOf(ep);
       if (!this.services.getByKey(k)) this.queue.add(k);
     }
-    void this.queue.run(Math.max(1, this.ctx.options.workers), (key) => this.sync(key), (key, err) => {
-      if (err instanceof StaleCacheError || isConflict(err)) return; // retried shortly; the cache is catching up
-      if (this.queue.retries(key) % 10 !== 0) return; // a persistent failure is logged every tenth retry
-      this.ctx.log(`${this.name}: syncing ${key}: ${(err as Error).message}`);
-    });
+    runServiceQueue(this.queue, this.ctx, this.name, (key) => this.sync(key));
   }
 
   stop(): void {

@@ -1,5 +1,6 @@
 import type { EndpointSlice, Pod, Service } from '../../api/types.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
+import { runServiceQueue, StaleCacheError } from '../util/serviceQueue.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
 import { WorkQueue } from '../../client/workQueue.js';
@@ -16,8 +17,6 @@ import { SliceTracker } from './sliceTracker.js';
 // and writes only the slices that differ.
 
 const SLICES_BY_SERVICE = 'endpointslice-controller/service';
-
-class StaleCacheError extends Error {}
 
 function managedServiceKey(slice: EndpointSlice): string | undefined {
   const labels = slice.metadata.labels;
@@ -85,11 +84,7 @@ export class EndpointSliceController implements Controller {
       const k = managedServiceKey(s);
       if (k) this.queue.add(k);
     }
-    void this.queue.run(Math.max(1, this.ctx.options.workers), (key) => this.sync(key), (key, err) => {
-      if (err instanceof StaleCacheError || isConflict(err)) return; // retried shortly; the cache is catching up
-      if (this.queue.retries(key) % 10 !== 0) return; // a persistent failure is logged every tenth retry
-      this.ctx.log(`${this.name}: syncing ${key}: ${(err as Error).message}`);
-    });
+    runServiceQueue(this.queue, this.ctx, this.name, (key) => this.sync(key));
   }
 
   stop(): void {
