@@ -1,28 +1,90 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors, statusJSON } from './status.js';
 import { decodeK8sProtobuf, ProtobufDecodeError } from './protobuf/index.js';
 
 // Request and response plumbing shared by every handler: bodies in, JSON out, Status errors.
 
 const MAX_BODY = 3 * 1024 * 1024; // kube-apiserver's default request size limit
 
+/**
+ * How deep a JSON or YAML body may nest. Go's decoder stops at 10,000; V8's recursive
+ * JSON.stringify and structuredClone overflow their stack near 5,000, so the bound is lower. No
+ * object Kubernetes defines nests anywhere near it (a Pod with managedFields is about 20 deep).
+ */
+export const MAX_DEPTH = 1000;
+/** Nodes a YAML body may expand to through aliases ("billion laughs"): far beyond a 3 MiB body. */
+const MAX_YAML_NODES = 1_000_000;
+
+function tooLarge(): ApiError {
+  return new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Request entity too large: limit is ${MAX_BODY}`, reason: 'RequestEntityTooLarge', code: 413 });
+}
+
+/**
+ * Reads a request body up to kube's limit. An oversized body is answered with a 413 Status, not a
+ * reset: the rest of the body is drained (not kept) so the client can read the answer, and the
+ * connection is closed once the answer is out (see sendError).
+ */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'RequestEntityTooLarge', code: 413, message: 'Request entity too large: limit is 3145728' }));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge());
         return;
       }
       chunks.push(c);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
+    // A client that goes away mid-body: settle, so nothing waits on it forever.
+    req.on('close', () => {
+      if (!req.complete) reject(errors.badRequest('the request body was not received completely'));
+    });
   });
+}
+
+/**
+ * The deepest nesting of a JSON text, counted without parsing (brackets outside strings), stopping
+ * as soon as `limit` is passed: linear, no recursion, so hostile depth costs nothing.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Walks a decoded YAML value iteratively; false when it is deeper or (through aliases) larger than allowed. */
+function yamlShapeWithin(value: unknown): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  let nodes = 0;
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (++nodes > MAX_YAML_NODES || d > MAX_DEPTH) return false;
+    if (v && typeof v === 'object') for (const c of Object.values(v)) if (c && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return true;
 }
 
 export function mediaType(req: IncomingMessage): string {
@@ -42,12 +104,16 @@ export function decodeBody(buf: Buffer, contentType: string): unknown {
   const text = buf.toString('utf8');
   if (!text.trim()) return undefined;
   if (contentType.includes('yaml')) {
+    let value: unknown;
     try {
-      return yaml.load(text);
+      value = yaml.load(text);
     } catch (e) {
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
     }
+    if (!yamlShapeWithin(value)) throw errors.badRequest('error converting YAML to JSON: yaml: exceeded max depth or excessive aliasing');
+    return value;
   }
+  if (jsonDepthExceeds(text, MAX_DEPTH)) throw errors.badRequest(`couldn't get version/kind; json parse error: exceeded max depth of ${MAX_DEPTH}`);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -66,9 +132,21 @@ export function sendRaw(res: ServerResponse, code: number, json: string, content
 
 export function sendError(res: ServerResponse, err: unknown): void {
   const apiErr = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
-  sendJSON(res, apiErr.code, apiErr.status);
+  const body = statusJSON(apiErr.status);
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' };
+  const req = res.req;
+  const unread = req && !req.complete;
+  // A body we did not read (413, or a refusal before reading) cannot leave the connection reusable:
+  // close it once the answer is out, and only then, so the client reads the Status, not a reset.
+  if (unread) headers.Connection = 'close';
+  res.writeHead(apiErr.code, headers);
+  res.end(req?.method === 'HEAD' ? undefined : body);
+  if (unread) {
+    req.resume();
+    res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
+  }
 }

@@ -19,7 +19,8 @@ import {
   wantsAggregated,
 } from './handlers/discovery.js';
 import { openapiFor, openapiRoot } from './handlers/openapi.js';
-import { proxyUpgrade, type KubeletResolver } from './handlers/nodeProxy.js';
+import { proxyUpgrade, writeUpgradeStatus, type KubeletResolver } from './handlers/nodeProxy.js';
+import { parseRequestTarget } from './requestTarget.js';
 import { authorizeNode, nodeCreateAdmission } from './auth/nodeAuthorizer.js';
 import { applyHeapPolicy } from './heapPolicy.js';
 
@@ -68,15 +69,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.requestTimeout = 0; // watches and log follows are long-lived
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://x');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const { path, segments: segs, query: q } = parseRequestTarget(req.url);
     // Authorization (a node may write only its own objects) arrives with the nodes themselves.
     // A presented bearer token must be valid even on the public paths: kube's authenticator fails
     // on a bad token before anonymous access is considered, so only a request without one is
     // anonymous.
     const user = tokens.authenticate(req.headers.authorization);
     if (!user && (!PUBLIC.has(path) || hasBearerToken(req.headers.authorization))) throw errors.unauthorized();
-    const q = url.searchParams;
     if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
     if (path === '/api') {
@@ -93,7 +92,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (!doc) throw errors.notFoundPath();
       return sendRaw(res, 200, doc);
     }
-    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     let group: string;
     let version: string;
     let rest: string[];
@@ -131,27 +129,23 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   }
 
-  // exec and attach arrive as WebSocket upgrades; they are relayed to the pod's kubelet.
+  // exec and attach arrive as WebSocket upgrades; they are relayed to the pod's kubelet. Everything
+  // here runs on bytes any client (any pod, through the relay) can send before authenticating, so
+  // no failure may escape: every refusal is a Status written on the socket.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'https://x');
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)\/?$/.exec(url.pathname);
-    const upgradeUser = tokens.authenticate(req.headers.authorization);
-    if (!upgradeUser) {
-      const body = JSON.stringify(errors.unauthorized().status);
-      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return;
+    // A client that resets the connection mid-handshake must not become an uncaught 'error'.
+    socket.on('error', () => socket.destroy());
+    try {
+      const { segments, query } = parseRequestTarget(req.url);
+      const user = tokens.authenticate(req.headers.authorization);
+      if (!user) throw errors.unauthorized();
+      if (user.groups.includes('system:nodes')) throw errors.forbidden(null, '', `User "${user.name}" cannot exec into or attach to pods`);
+      const rr = segments[0] === 'api' && segments[1] === 'v1' ? parseResourcePath('', 'v1', segments.slice(2)) : undefined;
+      if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach') || rr.watchPrefix) throw errors.notFoundPath();
+      void proxyUpgrade(req, socket, head, registry, kubelet, rr.namespace!, rr.name, rr.subresource, query).catch((e) => writeUpgradeStatus(socket, e));
+    } catch (e) {
+      writeUpgradeStatus(socket, e);
     }
-    if (upgradeUser.groups.includes('system:nodes')) {
-      const body = JSON.stringify(errors.forbidden(null, '', `User "${upgradeUser.name}" cannot exec into or attach to pods`).status);
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return;
-    }
-    if (!m) {
-      const body = JSON.stringify(errors.notFoundPath().status);
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return;
-    }
-    void proxyUpgrade(req, socket, head, registry, kubelet, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), m[3] as 'exec' | 'attach', url.searchParams);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -16,9 +16,15 @@ export class ApiError extends Error {
 }
 
 function status(code: number, reason: string, message: string, details?: Status['details']): ApiError {
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-  if (details) s.details = details;
+  // metav1.Status's field order, which kube-apiserver's encoder writes: details before code.
+  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
   return new ApiError(s);
+}
+
+/** A Status as kube-apiserver writes it: fields in metav1.Status's order, then a newline (json.Encoder). */
+export function statusJSON(s: Status): string {
+  const { kind, apiVersion, metadata, status: st, message, reason, details, code, ...rest } = s;
+  return `${JSON.stringify({ kind, apiVersion, metadata, status: st, message, reason, details, code, ...rest })}\n`;
 }
 
 export const errors = {
@@ -87,7 +93,5 @@ export const errors = {
 };
 
 export function successStatus(details?: Status['details']): Status {
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
-  if (details) s.details = details;
-  return s;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', ...(details ? { details } : {}), code: 200 };
 }

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Node, Pod } from '../../api/types.js';
 import { resourceByKey } from '../../api/resources.js';
 import type { Registry } from '../registry/registry.js';
-import { ApiError, errors } from '../status.js';
+import { ApiError, errors, statusJSON } from '../status.js';
 
 // pods/log, pods/exec and pods/attach, as kube-apiserver serves them: by proxying to the kubelet
 // of the pod's node. Logs are a streamed GET; exec and attach are WebSocket upgrades that are
@@ -95,9 +95,11 @@ export async function proxyLogs(req: IncomingMessage, res: ServerResponse, regis
   });
 }
 
-function writeStatus(socket: Duplex, err: unknown): void {
+/** Answers a refused upgrade with a Status and closes the socket. */
+export function writeUpgradeStatus(socket: Duplex, err: unknown): void {
+  if (socket.destroyed || !socket.writable) return;
   const e = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
-  const body = JSON.stringify(e.status);
+  const body = statusJSON(e.status);
   socket.end(`HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -115,8 +117,12 @@ export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: B
     const query = new URLSearchParams(q);
     query.delete('container');
     const upstream = net.connect(t.port, t.host);
-    upstream.once('error', (e) => writeStatus(socket, errors.internal(`error dialing the kubelet of node ${pod.spec.nodeName}: ${e.message}`)));
+    upstream.once('error', (e) => writeUpgradeStatus(socket, errors.internal(`error dialing the kubelet of node ${pod.spec.nodeName}: ${e.message}`)));
     upstream.once('connect', () => {
+      if (socket.destroyed) {
+        upstream.destroy();
+        return;
+      }
       const lines = [
         `GET /${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query.toString()} HTTP/1.1`,
         `Host: ${t.host}:${t.port}`,
@@ -143,6 +149,6 @@ export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: B
       socket.on('close', close);
     });
   } catch (e) {
-    writeStatus(socket, e);
+    writeUpgradeStatus(socket, e);
   }
 }

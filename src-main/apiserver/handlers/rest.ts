@@ -10,6 +10,10 @@ import { jsonMergePatch, jsonPatch, strategicMergePatch, serverSideApply, PatchE
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
 import { serveWatch, type WatchParams } from './watch.js';
 import { proxyLogs, type KubeletResolver } from './nodeProxy.js';
+import { isValidPathSegmentName } from '../../api/validation/names.js';
+import { fieldErr, type FieldError } from '../../api/validation/fieldErrors.js';
+import { queryBool, queryOptionalBool } from '../../api/queryParams.js';
+import { checkForce, dryRunOf, fieldManagerOf, intParam, type OptionsKind } from './options.js';
 import { applyScale, scaleOf, type Scale } from './scale.js';
 
 // REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
@@ -25,8 +29,22 @@ export interface ResourceRequest {
   watchPrefix: boolean;
 }
 
-/** Parses the part of the path after the group-version; undefined when nothing matches. */
+/**
+ * Parses the part of the path after the group-version; undefined when nothing matches. A name that
+ * cannot be one path segment ("." or "..", or containing "%") is refused as kube's registry
+ * key functions refuse it (genericregistry.NamespaceKeyFunc: "Name parameter invalid").
+ */
 export function parseResourcePath(group: string, version: string, segs: string[]): ResourceRequest | undefined {
+  if (segs.some((s) => s === '')) return undefined; // `pods//status` names nothing (kube: 404)
+  const rr = matchResourcePath(group, version, segs);
+  if (rr?.name) {
+    const msgs = isValidPathSegmentName(rr.name);
+    if (msgs.length) throw errors.badRequest(`Name parameter invalid: ${JSON.stringify(rr.name)}: ${msgs.join(';')}`);
+  }
+  return rr;
+}
+
+function matchResourcePath(group: string, version: string, segs: string[]): ResourceRequest | undefined {
   let watchPrefix = false;
   if (segs[0] === 'watch') {
     watchPrefix = true;
@@ -59,13 +77,6 @@ function selectors(q: URLSearchParams, r: ResourceDef): { labels: LabelRequireme
   }
 }
 
-function fieldManagerOf(req: IncomingMessage, q: URLSearchParams): string {
-  const fm = q.get('fieldManager');
-  if (fm) return fm;
-  // kube-apiserver's default: the User-Agent up to the first '/'.
-  return (req.headers['user-agent'] ?? 'unknown').split('/')[0]!.slice(0, 128) || 'unknown';
-}
-
 function patchError(e: unknown): unknown {
   if (!(e instanceof PatchError)) return e;
   if (e.code === 409) return errors.fieldConflict(e.message, e.causes ?? []);
@@ -90,34 +101,69 @@ function applyPatch(r: ResourceDef, name: string, ct: string, original: unknown,
   }
 }
 
-function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions {
-  const o: DeleteOptions = body && typeof body === 'object' ? { ...(body as DeleteOptions) } : {};
-  if (q.get('gracePeriodSeconds') !== null) o.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
+/**
+ * DeleteOptions from the body (where client-go puts them, dryRun included) and the query, checked
+ * as kube's delete handler checks them (ValidateDeleteOptions).
+ */
+function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions & { dryRun: boolean } {
+  if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+    throw errors.badRequest(`json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type v1.DeleteOptions`);
+  }
+  const b = (body ?? {}) as Record<string, unknown>;
+  const typeErr = (field: string, want: string) => errors.badRequest(`json: cannot unmarshal ${jsonType(b[field])} into Go struct field DeleteOptions.${field} of type ${want}`);
+  if (b.gracePeriodSeconds != null && !Number.isInteger(b.gracePeriodSeconds)) throw typeErr('gracePeriodSeconds', 'int64');
+  if (b.propagationPolicy != null && typeof b.propagationPolicy !== 'string') throw typeErr('propagationPolicy', 'v1.DeletionPropagation');
+  if (b.orphanDependents != null && typeof b.orphanDependents !== 'boolean') throw typeErr('orphanDependents', 'bool');
+  if (b.dryRun != null && !(Array.isArray(b.dryRun) && b.dryRun.every((v) => typeof v === 'string'))) throw typeErr('dryRun', '[]string');
+  const pre = b.preconditions;
+  if (pre != null && (typeof pre !== 'object' || Array.isArray(pre) || Object.values(pre).some((v) => v != null && typeof v !== 'string'))) throw typeErr('preconditions', 'v1.Preconditions');
+  const o: DeleteOptions = {};
+  if (b.gracePeriodSeconds != null) o.gracePeriodSeconds = b.gracePeriodSeconds as number;
+  if (b.propagationPolicy != null) o.propagationPolicy = b.propagationPolicy as DeleteOptions['propagationPolicy'];
+  if (b.orphanDependents != null) o.orphanDependents = b.orphanDependents as boolean;
+  if (pre != null) o.preconditions = pre as DeleteOptions['preconditions'];
+  const grace = intParam(q, 'gracePeriodSeconds');
+  if (grace !== undefined) o.gracePeriodSeconds = grace;
   if (q.get('propagationPolicy')) o.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
-  if (o.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
-    throw errors.badRequest(`propagationPolicy: Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+  if (q.get('orphanDependents') !== null) o.orphanDependents = queryBool(q, 'orphanDependents');
+  const errs: FieldError[] = [];
+  if (o.orphanDependents !== undefined && o.propagationPolicy !== undefined) {
+    errs.push(fieldErr.invalid('propagationPolicy', o.propagationPolicy, 'orphanDependents and deletionPropagation cannot be both set'));
   }
-  if (o.gracePeriodSeconds !== undefined && (!Number.isInteger(o.gracePeriodSeconds) || o.gracePeriodSeconds < 0)) {
-    throw errors.badRequest('gracePeriodSeconds: Invalid value: must be a non-negative integer');
+  if (o.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
+    errs.push(fieldErr.notSupported('propagationPolicy', o.propagationPolicy, ['Foreground', 'Background', 'Orphan', 'nil']));
   }
-  return o;
+  if (errs.length) throw errors.invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions', plural: '' } as never, '', errs);
+  // rest.BeforeDelete: "Negative values will be treated as the value `1s` on the delete path."
+  if (o.gracePeriodSeconds !== undefined && o.gracePeriodSeconds < 0) o.gracePeriodSeconds = 1;
+  const dryRun = dryRunOf('DeleteOptions', [...q.getAll('dryRun'), ...((b.dryRun as string[] | undefined) ?? [])]);
+  return { ...o, dryRun };
+}
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'object' : typeof v;
 }
 
 function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequirement[], fields: FieldRequirement[], q: URLSearchParams, accept: string | undefined, opts: RestOptions): WatchParams {
-  const ts = q.get('timeoutSeconds');
+  const ts = intParam(q, 'timeoutSeconds');
   return {
     resource: r,
     namespace: ns,
     labels,
     fields,
     resourceVersion: q.get('resourceVersion') ?? undefined,
-    timeoutSeconds: ts ? Number(ts) : undefined,
-    bookmarks: q.get('allowWatchBookmarks') === 'true',
-    sendInitialEvents: q.get('sendInitialEvents') === null ? undefined : q.get('sendInitialEvents') === 'true',
+    timeoutSeconds: ts,
+    bookmarks: queryBool(q, 'allowWatchBookmarks'),
+    sendInitialEvents: queryOptionalBool(q, 'sendInitialEvents'),
     table: wantsTable(accept) ? { include: parseIncludeObject(q.get('includeObject')) } : undefined,
     bookmarkIntervalMs: opts.bookmarkIntervalMs,
   };
 }
+
+/** The options kind of each writing verb (what a bad dryRun or fieldManager is reported against). */
+const OPTIONS_KIND: Record<string, OptionsKind | undefined> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
 
 /** Resources whose DELETE answers with the deleted object rather than a Status (kube's ReturnDeletedObject). */
 const RETURNS_DELETED_OBJECT = new Set(['pods', 'services', 'namespaces', 'serviceaccounts']);
@@ -135,7 +181,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const { resource: r, namespace: ns, name, subresource: sub } = rr;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
-  const ctx: WriteContext = { fieldManager: fieldManagerOf(req, q), dryRun: q.get('dryRun') === 'All' };
+  const optionsKind = OPTIONS_KIND[method];
+  const ctx: WriteContext = optionsKind ? { fieldManager: fieldManagerOf(optionsKind, req, q), dryRun: dryRunOf(optionsKind, q.getAll('dryRun')) } : { fieldManager: '', dryRun: false };
   const send = (code: number, obj: KubeObject) => {
     if (wantsTable(accept)) {
       sendJSON(res, code, toTable(r, [obj], parseIncludeObject(q.get('includeObject')), { resourceVersion: obj.metadata.resourceVersion }));
@@ -154,11 +201,12 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (!name) {
     if (method === 'GET') {
       const { labels, fields } = selectors(q, r);
-      if (q.get('watch') === 'true' || q.get('watch') === '1' || rr.watchPrefix) {
+      if (queryBool(q, 'watch') || rr.watchPrefix) {
         serveWatch(res, registry.store, watchParams(r, ns, labels, fields, q, accept, opts));
         return;
       }
-      const limit = q.get('limit') ? Number(q.get('limit')) : undefined;
+      const rawLimit = intParam(q, 'limit');
+      const limit = rawLimit !== undefined && rawLimit > 0 ? rawLimit : undefined; // 0 or less: no limit, as in kube
       const result = registry.list(r, ns, { labels, fields, limit, continueToken: q.get('continue') ?? undefined });
       const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
       if (result.continueToken) meta.continue = result.continueToken;
@@ -180,12 +228,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     if (method === 'DELETE') {
       const { labels, fields } = selectors(q, r);
-      const opts = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const { dryRun, ...opts } = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const delCtx: WriteContext = { ...ctx, dryRun: ctx.dryRun || dryRun };
       const list = registry.list(r, ns, { labels, fields });
       const out: KubeObject[] = [];
       for (const { obj } of list.items) {
         try {
-          out.push((await registry.delete(r, obj.metadata.namespace, obj.metadata.name!, opts, ctx)).obj);
+          out.push((await registry.delete(r, obj.metadata.namespace, obj.metadata.name!, opts, delCtx)).obj);
         } catch (e) {
           if (!(e instanceof ApiError && e.code === 404)) throw e;
         }
@@ -248,9 +297,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'PATCH': {
       const ct = mediaType(req);
       const patch = decodeBody(await readBody(req), ct.includes('yaml') ? 'application/yaml' : 'application/json');
+      checkForce(ct === 'application/apply-patch+yaml', q);
       if (ct === 'application/apply-patch+yaml') {
-        if (!q.get('fieldManager')) throw errors.badRequest('PATCH requests with apply content type must specify fieldManager');
-        return send(...(await serverSideApplyPatch(registry, r, ns, name, patch as KubeObject, ctx, q.get('force') === 'true', subresource)));
+        if (!q.get('fieldManager')) throw errors.invalid({ group: 'meta.k8s.io', kind: 'PatchOptions', plural: '' } as never, '', [fieldErr.required('fieldManager', 'is required for apply patch')]);
+        return send(...(await serverSideApplyPatch(registry, r, ns, name, patch as KubeObject, ctx, queryBool(q, 'force'), subresource)));
       }
       if (!patch || typeof patch !== 'object') throw errors.badRequest('the patch body must be a JSON document');
       const patched = applyPatch(r, name, ct, JSON.parse(registry.getJSON(r, ns, name)), patch);
@@ -259,8 +309,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     case 'DELETE': {
       if (subresource) throw errors.methodNotAllowed(method);
-      const opts = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
-      const { obj, gone } = await registry.delete(r, ns, name, opts, ctx);
+      const { dryRun, ...opts } = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const { obj, gone } = await registry.delete(r, ns, name, opts, { ...ctx, dryRun: ctx.dryRun || dryRun });
       // Like kube's generic registry: an object still being deleted (grace period, finalizers)
       // comes back as is; a removed one as a Success Status, except for the resources whose
       // storage returns the deleted object.

@@ -202,8 +202,11 @@ export class Registry {
     const key = objectKey(r, obj.metadata.namespace, obj.metadata.name!);
     if (this.store.has(r.key, key)) throw errors.alreadyExists(r, obj.metadata.name!);
     if (r.key === 'services') {
-      const errs = ctx.dryRun ? [] : this.services.onCreate(obj as Service);
+      // A dry run allocates as a real create would (so it answers with the address and ports, or
+      // the same conflict), then gives everything back in the same turn: nothing is kept.
+      const errs = this.services.onCreate(obj as Service);
       if (errs.length) throw errors.invalid(r, obj.metadata.name!, errs);
+      if (ctx.dryRun) this.services.onDelete(obj as Service);
     }
     if (!ctx.managedFieldsSet) {
       recordUpdateManager(undefined, obj as Record<string, unknown>, { manager: ctx.fieldManager, operation: 'Update', apiVersion: apiVersionOf(r), now: nowISO(ctx.now) });
@@ -381,12 +384,14 @@ export class Registry {
       obj.metadata.deletionTimestamp = nowISO(new Date(now.getTime() + grace * 1000));
       obj.metadata.deletionGracePeriodSeconds = grace;
     } else if (grace === 0 && !finalizers.length && !nsFinalizers.length) {
+      if (ctx.dryRun) return { obj: old, gone: true };
       return { obj: await this.remove(r, key, old), gone: true };
     }
     obj.metadata.finalizers = finalizers.length ? finalizers : undefined;
     if (!obj.metadata.finalizers) delete obj.metadata.finalizers;
     if (r.key === 'namespaces') obj.status = { ...(obj.status ?? {}), phase: 'Terminating' };
     if (r.key === 'pods' && grace === 0 && !finalizers.length) {
+      if (ctx.dryRun) return { obj: old, gone: true };
       return { obj: await this.remove(r, key, old), gone: true };
     }
     if (comparable(obj) === comparable(old)) return { obj: old, gone: false };
