@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
 import { ApiError, errors, statusJSON } from './status.js';
+import { QueryParamError } from '../api/queryParams.js';
 import { decodeK8sProtobuf, ProtobufDecodeError } from './protobuf/index.js';
 
 // Request and response plumbing shared by every handler: bodies in, JSON out, Status errors.
@@ -130,8 +131,15 @@ export function sendRaw(res: ServerResponse, code: number, json: string, content
   res.end(json);
 }
 
+/** The Status for any failure: the client's malformed request line or query is a 400, the rest as thrown. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof QueryParamError) return errors.badRequest(err.message);
+  return errors.internal((err as Error)?.message ?? String(err));
+}
+
 export function sendError(res: ServerResponse, err: unknown): void {
-  const apiErr = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
+  const apiErr = toApiError(err);
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

@@ -20,8 +20,9 @@ import {
 } from './handlers/discovery.js';
 import { openapiFor, openapiRoot } from './handlers/openapi.js';
 import { proxyUpgrade, writeUpgradeStatus, type KubeletResolver } from './handlers/nodeProxy.js';
-import { parseRequestTarget } from './requestTarget.js';
-import { authorizeNode, nodeCreateAdmission } from './auth/nodeAuthorizer.js';
+import { parseRequestTarget } from '../api/requestTarget.js';
+import { authorizeNode, nodeCreateAdmission, nodeUpdateAdmission } from './auth/nodeAuthorizer.js';
+import { requestAttributes } from './auth/requestAttributes.js';
 import { applyHeapPolicy } from './heapPolicy.js';
 
 // The kube-apiserver role: HTTPS only, bearer-token authentication, then discovery, OpenAPI,
@@ -117,14 +118,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const rr = parseResourcePath(group, version, rest);
     if (!rr) throw errors.notFoundPath();
-    const denied = user ? authorizeNode(user, { method: req.method ?? 'GET', resource: rr.resource, namespace: rr.namespace, name: rr.name, subresource: rr.subresource }, registry.store) : null;
-    if (denied) throw errors.forbidden(rr.resource, rr.name ?? '', `User "${user!.name}" cannot ${(req.method ?? 'GET').toLowerCase()} resource "${rr.resource.plural}${rr.subresource ? `/${rr.subresource}` : ''}": ${denied}`);
+    const denied = user ? authorizeNode(user, requestAttributes(req.method ?? 'GET', rr, q), registry.store) : null;
+    if (denied) throw denied;
     await handleResource(req, res, registry, rr, q, {
       bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
       kubelet: () => kubelet,
       admitCreate: (r, body) => {
-        const why = user ? nodeCreateAdmission(user, r, body) : null;
-        if (why) throw errors.forbidden(r, body?.metadata?.name ?? '', `User "${user!.name}" cannot create resource "${r.plural}": ${why}`);
+        const refused = user ? nodeCreateAdmission(user, r, body) : null;
+        if (refused) throw refused;
+      },
+      admitUpdate: (r, old, updated, sub) => {
+        const refused = user ? nodeUpdateAdmission(user, r, old, updated, sub) : null;
+        if (refused) throw refused;
       },
     });
   }
@@ -139,9 +144,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const { segments, query } = parseRequestTarget(req.url);
       const user = tokens.authenticate(req.headers.authorization);
       if (!user) throw errors.unauthorized();
-      if (user.groups.includes('system:nodes')) throw errors.forbidden(null, '', `User "${user.name}" cannot exec into or attach to pods`);
       const rr = segments[0] === 'api' && segments[1] === 'v1' ? parseResourcePath('', 'v1', segments.slice(2)) : undefined;
       if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach') || rr.watchPrefix) throw errors.notFoundPath();
+      const denied = authorizeNode(user, requestAttributes(req.method ?? 'GET', rr, query), registry.store);
+      if (denied) throw denied;
       void proxyUpgrade(req, socket, head, registry, kubelet, rr.namespace!, rr.name, rr.subresource, query).catch((e) => writeUpgradeStatus(socket, e));
     } catch (e) {
       writeUpgradeStatus(socket, e);

@@ -51,8 +51,9 @@ export const errors = {
     return status(401, 'Unauthorized', 'Unauthorized');
   },
   forbidden(r: ResourceDef | null, name: string, why: string, causes?: StatusCause[]): ApiError {
-    const what = r ? `${qualifiedResource(r)} "${name}" is forbidden: ` : '';
-    return status(403, 'Forbidden', `${what}${why}`, r ? { name, group: r.group || undefined, kind: r.plural, ...(causes ? { causes } : {}) } : undefined);
+    // apierrors.NewForbidden: "forbidden: <why>" without a resource, "<resource> is forbidden" without a name.
+    const what = r ? (name ? `${qualifiedResource(r)} "${name}" is forbidden: ` : `${qualifiedResource(r)} is forbidden: `) : 'forbidden: ';
+    return status(403, 'Forbidden', `${what}${why}`, r ? { name: name || undefined, group: r.group || undefined, kind: r.plural, ...(causes ? { causes } : {}) } : undefined);
   },
   methodNotAllowed(method: string): ApiError {
     return status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`);

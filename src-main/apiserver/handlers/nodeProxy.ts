@@ -6,6 +6,7 @@ import type { Node, Pod } from '../../api/types.js';
 import { resourceByKey } from '../../api/resources.js';
 import type { Registry } from '../registry/registry.js';
 import { ApiError, errors, statusJSON } from '../status.js';
+import { toApiError } from '../http.js';
 
 // pods/log, pods/exec and pods/attach, as kube-apiserver serves them: by proxying to the kubelet
 // of the pod's node. Logs are a streamed GET; exec and attach are WebSocket upgrades that are
@@ -77,11 +78,10 @@ export async function proxyLogs(req: IncomingMessage, res: ServerResponse, regis
         res.writeHead(code, { 'Content-Type': kres.headers['content-type'] ?? 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
         // `kubectl logs -f` waits for the headers before it prints anything.
         res.flushHeaders();
-        kres.on('data', (d: Buffer) => res.write(d));
-        kres.on('end', () => {
-          res.end();
-          resolvePromise();
-        });
+        // pipe() honours back-pressure: a `logs -f` client that stops reading pauses the kubelet's
+        // stream instead of growing this process's buffers.
+        kres.pipe(res);
+        kres.on('end', () => resolvePromise());
         kres.on('error', () => {
           res.end();
           resolvePromise();
@@ -98,7 +98,7 @@ export async function proxyLogs(req: IncomingMessage, res: ServerResponse, regis
 /** Answers a refused upgrade with a Status and closes the socket. */
 export function writeUpgradeStatus(socket: Duplex, err: unknown): void {
   if (socket.destroyed || !socket.writable) return;
-  const e = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
+  const e = toApiError(err);
   const body = statusJSON(e.status);
   socket.end(`HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
@@ -137,16 +137,24 @@ export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: B
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) upstream.write(head);
       upstream.removeAllListeners('error');
+      // Each side's end is passed on with end(), so bytes still queued (the kubelet's final status
+      // frame) reach the other side before its socket closes; errors tear both down at once.
       upstream.pipe(socket);
       socket.pipe(upstream);
-      const close = () => {
+      const destroy = () => {
         upstream.destroy();
         socket.destroy();
       };
-      upstream.on('error', close);
-      socket.on('error', close);
-      upstream.on('close', close);
-      socket.on('close', close);
+      const closeAfterFlush = (other: Duplex) => () => {
+        if (other.destroyed) return;
+        other.end();
+        // A peer that never reads would hold the socket open: give up after a while.
+        setTimeout(() => other.destroy(), 5_000).unref();
+      };
+      upstream.on('error', destroy);
+      socket.on('error', destroy);
+      upstream.on('close', closeAfterFlush(socket));
+      socket.on('close', closeAfterFlush(upstream));
     });
   } catch (e) {
     writeUpgradeStatus(socket, e);

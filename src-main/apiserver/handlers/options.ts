@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { QueryParamError, queryInt } from '../../api/queryParams.js';
 import { fieldErr, rendered, type FieldError } from '../../api/validation/fieldErrors.js';
 import { goStrings } from '../../api/validation/goRender.js';
 import { errors } from '../status.js';
@@ -54,14 +53,4 @@ export function fieldManagerOf(kind: OptionsKind, req: IncomingMessage, q: URLSe
 /** ValidatePatchOptions' `force` rule: only apply patches may force. */
 export function checkForce(isApply: boolean, q: URLSearchParams): void {
   if (!isApply && q.get('force') !== null) throw invalidOptions('PatchOptions', [fieldErr.forbidden('force', 'may not be specified for non-apply patch')]);
-}
-
-/** An integer query parameter; garbage is the client's mistake (400), as kube's parameter codec answers. */
-export function intParam(q: URLSearchParams, name: string): number | undefined {
-  try {
-    return queryInt(q, name);
-  } catch (e) {
-    if (e instanceof QueryParamError) throw errors.badRequest(e.message);
-    throw e;
-  }
 }

@@ -12,8 +12,8 @@ import { serveWatch, type WatchParams } from './watch.js';
 import { proxyLogs, type KubeletResolver } from './nodeProxy.js';
 import { isValidPathSegmentName } from '../../api/validation/names.js';
 import { fieldErr, type FieldError } from '../../api/validation/fieldErrors.js';
-import { queryBool, queryOptionalBool } from '../../api/queryParams.js';
-import { checkForce, dryRunOf, fieldManagerOf, intParam, type OptionsKind } from './options.js';
+import { queryBool, queryInt, queryOptionalBool } from '../../api/queryParams.js';
+import { checkForce, dryRunOf, fieldManagerOf, type OptionsKind } from './options.js';
 import { applyScale, scaleOf, type Scale } from './scale.js';
 
 // REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
@@ -122,7 +122,7 @@ function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions & { dry
   if (b.propagationPolicy != null) o.propagationPolicy = b.propagationPolicy as DeleteOptions['propagationPolicy'];
   if (b.orphanDependents != null) o.orphanDependents = b.orphanDependents as boolean;
   if (pre != null) o.preconditions = pre as DeleteOptions['preconditions'];
-  const grace = intParam(q, 'gracePeriodSeconds');
+  const grace = queryInt(q, 'gracePeriodSeconds');
   if (grace !== undefined) o.gracePeriodSeconds = grace;
   if (q.get('propagationPolicy')) o.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
   if (q.get('orphanDependents') !== null) o.orphanDependents = queryBool(q, 'orphanDependents');
@@ -147,7 +147,7 @@ function jsonType(v: unknown): string {
 }
 
 function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequirement[], fields: FieldRequirement[], q: URLSearchParams, accept: string | undefined, opts: RestOptions): WatchParams {
-  const ts = intParam(q, 'timeoutSeconds');
+  const ts = queryInt(q, 'timeoutSeconds');
   return {
     resource: r,
     namespace: ns,
@@ -175,6 +175,8 @@ export interface RestOptions {
   kubelet?: () => KubeletResolver | undefined;
   /** Admission of a create once its body is decoded (throws ApiError to refuse). */
   admitCreate?: (r: ResourceDef, body: KubeObject) => void;
+  /** Admission of an update or patch (see WriteContext.admitUpdate). */
+  admitUpdate?: WriteContext['admitUpdate'];
 }
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams, opts: RestOptions = {}): Promise<void> {
@@ -183,6 +185,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const accept = req.headers.accept;
   const optionsKind = OPTIONS_KIND[method];
   const ctx: WriteContext = optionsKind ? { fieldManager: fieldManagerOf(optionsKind, req, q), dryRun: dryRunOf(optionsKind, q.getAll('dryRun')) } : { fieldManager: '', dryRun: false };
+  ctx.admitUpdate = opts.admitUpdate;
   const send = (code: number, obj: KubeObject) => {
     if (wantsTable(accept)) {
       sendJSON(res, code, toTable(r, [obj], parseIncludeObject(q.get('includeObject')), { resourceVersion: obj.metadata.resourceVersion }));
@@ -205,7 +208,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         serveWatch(res, registry.store, watchParams(r, ns, labels, fields, q, accept, opts));
         return;
       }
-      const rawLimit = intParam(q, 'limit');
+      const rawLimit = queryInt(q, 'limit');
       const limit = rawLimit !== undefined && rawLimit > 0 ? rawLimit : undefined; // 0 or less: no limit, as in kube
       const result = registry.list(r, ns, { labels, fields, limit, continueToken: q.get('continue') ?? undefined });
       const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };

@@ -25,6 +25,8 @@ export interface WriteContext {
   now?: Date;
   /** Server-side apply already computed metadata.managedFields; keep them as given. */
   managedFieldsSet?: boolean;
+  /** Admission of an update (throws ApiError to refuse): the stored object and the requested one, before the strategy. */
+  admitUpdate?: (r: ResourceDef, old: KubeObject, updated: KubeObject, subresource?: string) => void;
 }
 
 export interface ListOptions {
@@ -252,6 +254,7 @@ export class Registry {
     }
     const wantRV = body.metadata?.resourceVersion;
     if (wantRV && wantRV !== old.metadata.resourceVersion) throw errors.conflict(r, name);
+    ctx.admitUpdate?.(r, old, body, subresource);
 
     let obj: KubeObject;
     if (subresource === 'status') {

@@ -1,11 +1,14 @@
-import { errors } from './status.js';
+import { QueryParamError } from './queryParams.js';
 
 // The request target (the path and query of the request line) read as Go's net/http and
-// kube-apiserver's RequestInfoFactory read it: the path is percent-decoded as a whole, then split
+// kube-apiserver's RequestInfoFactory read it, for the API server and the kubelet alike: the path is percent-decoded as a whole, then split
 // on "/". Dot segments are NOT resolved (WHATWG `new URL()` would turn
 // `/api/v1/namespaces/x/configmaps/..` into `/api/v1/namespaces/x` and act on the namespace); a
 // name of "." or ".." is refused later like any other invalid name. Malformed targets (a bad
-// escape, `//[`, anything that is not origin- or absolute-form) are the client's mistake: a 400.
+// escape, anything that is not origin- or absolute-form) are the client's mistake: a
+// RequestTargetError, answered as a 400.
+
+export class RequestTargetError extends QueryParamError {}
 
 export interface RequestTarget {
   /** Decoded path without trailing slashes ("/" for the root). */
@@ -24,7 +27,7 @@ function decodePath(raw: string): string {
     const c = raw.charCodeAt(i);
     if (c === 0x25) {
       const hex = raw.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw errors.badRequest(`invalid URL escape ${JSON.stringify(raw.slice(i, i + 3))}`);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new RequestTargetError(`invalid URL escape ${JSON.stringify(raw.slice(i, i + 3))}`);
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else {
@@ -39,7 +42,7 @@ export function parseRequestTarget(rawTarget: string | undefined): RequestTarget
   // Absolute form (`GET https://host/api HTTP/1.1`) is legal HTTP; keep only its path and query.
   const abs = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(raw);
   if (abs) raw = raw.slice(abs[0].length) || '/';
-  if (!raw.startsWith('/')) throw errors.badRequest(`invalid request URI ${JSON.stringify(raw.slice(0, 100))}`);
+  if (!raw.startsWith('/')) throw new RequestTargetError(`invalid request URI ${JSON.stringify(raw.slice(0, 100))}`);
   const hash = raw.indexOf('#');
   if (hash >= 0) raw = raw.slice(0, hash);
   const qi = raw.indexOf('?');
