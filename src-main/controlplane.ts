@@ -15,6 +15,7 @@ import { startScheduler, type SchedulerHandle } from './scheduler/start.js';
 import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.js';
 import { startDockerNodes, type DockerNodes } from './dockerNodes.js';
 import type { ProgressFn } from './images/types.js';
+import { DATA_FILE_MODE, openDataFolder } from './dataFolder.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
 // CLI in plain Node and by the Electron main process; nothing here depends on Electron.
@@ -68,40 +69,16 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-function acquireLock(dir: string): () => void {
-  const lock = path.join(dir, 'lock');
-  try {
-    const pid = Number(fs.readFileSync(lock, 'utf8'));
-    if (pid && pid !== process.pid) {
-      try {
-        process.kill(pid, 0);
-        throw new Error(`the data folder ${dir} is in use by process ${pid}; stop it first (flotilla down stops and removes the cluster)`);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-      }
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  fs.writeFileSync(lock, String(process.pid));
-  return () => {
-    try {
-      if (fs.readFileSync(lock, 'utf8') === String(process.pid)) fs.unlinkSync(lock);
-    } catch {
-      /* already gone */
-    }
-  };
-}
-
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const dir = opts.dataDir;
-  let release = () => {};
-  if (dir) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    release = acquireLock(dir);
-  }
+  // What is already running, undone in reverse order if a later step fails (e.g. `up` refuses a
+  // cluster name whose nodes belong to another control plane): nothing keeps serving or holding
+  // the data folder after startControlPlane has thrown.
+  const undo: (() => unknown)[] = [];
+  const lock = dir ? openDataFolder(dir, opts.log) : undefined;
   try {
     const store = await Store.open({ dataDir: dir, historySize: opts.historySize });
+    undo.push(() => store.close());
     const controllerOptions: ControllerOptions = { ...DEFAULT_CONTROLLER_OPTIONS, ...(opts.controllerOptions ?? {}) };
     const registry = new Registry(store, { serviceCIDR: opts.serviceCIDR, defaultTolerationSeconds: controllerOptions.defaultTolerationSeconds });
     await registry.init();
@@ -109,11 +86,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const sans = ['127.0.0.1', 'localhost', 'host.docker.internal', os.hostname(), registry.services.ips.apiServiceIP, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...(opts.extraSANs ?? [])];
     const pki = await ensurePki(dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-')), sans);
     const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log: opts.log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
+    undo.push(() => apiserver.close());
     const kubeconfig = buildKubeconfig({ server: apiserver.url, caCert: pki.caCert, token: tokens.adminToken });
     let kubeconfigPath: string | undefined;
     if (dir) {
       kubeconfigPath = path.join(dir, 'kubeconfig');
-      fs.writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+      fs.writeFileSync(kubeconfigPath, kubeconfig, { mode: DATA_FILE_MODE });
+      fs.chmodSync(kubeconfigPath, DATA_FILE_MODE); // the mode above applies only when the file is new
     }
     const log = opts.log ?? (() => {});
     const clients: ApiClient[] = [];
@@ -122,13 +101,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       clients.push(c);
       return c;
     };
+    undo.push(() => clients.forEach((c) => c.close()));
     // Components are API clients over HTTPS, exactly as if they ran in processes of their own,
     // except that in this one process the controller manager and the scheduler read through one
     // shared informer cache (as a combined binary would) instead of holding two copies of every
     // pod and node; each still writes with its own client and token.
     const informers = opts.controllers && opts.scheduler ? new InformerFactory(componentClient('shared-informers'), { transform: trimManagedFields }) : undefined;
     const controllerManager = opts.controllers ? await startControllerManager(componentClient('controller-manager'), controllerOptions, log, informers) : undefined;
+    undo.push(() => controllerManager?.stop());
     const scheduler = opts.scheduler ? await startScheduler(componentClient('scheduler'), controllerOptions, log, informers) : undefined;
+    undo.push(() => scheduler?.stop());
     let hollow: HollowNodePool | undefined;
     if (opts.hollowNodes?.count) {
       hollow = new HollowNodePool(componentClient('hollow-nodes'), {
@@ -136,6 +118,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         leaseDurationSeconds: controllerOptions.leaseDurationSeconds,
         ...opts.hollowNodes,
       });
+      undo.push(() => hollow?.stop());
       await hollow.start();
     }
     let docker: DockerNodes | undefined;
@@ -179,11 +162,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         for (const c of clients) c.close();
         await apiserver.close();
         await store.close();
-        release();
+        lock?.release();
       },
     };
   } catch (e) {
-    release();
+    for (const u of undo.reverse()) {
+      try {
+        await u();
+      } catch {
+        /* best effort: the first error is the one to report */
+      }
+    }
+    lock?.release();
     throw e;
   }
 }

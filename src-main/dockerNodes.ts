@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { ensureImages, type FlotillaImages } from './images/index.js';
-import { ClusterManager } from './cluster/clusterManager.js';
+import { ClusterError, ClusterManager, type ForeignObjects } from './cluster/clusterManager.js';
+import { DATA_FILE_MODE, clusterKeptIn } from './dataFolder.js';
+import { describeHolder } from './images/fileLock.js';
 import type { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import type { KubeletResolver } from './apiserver/handlers/nodeProxy.js';
 import type { ControllerOptions } from './controllers/options.js';
@@ -60,6 +62,7 @@ export async function startDockerNodes(o: DockerNodesOptions): Promise<DockerNod
     apiServer: { hostPort: o.apiPort, caCert: o.caCert, host: o.apiHost },
     nodeImage: images.node,
     tokenFor: (n) => o.tokens.nodeToken(n),
+    onForeignObjects: (found) => refuseIfOwnerRemains(found, o.clusterName, o.dataDir),
     nodeEnv: {
       FLOTILLA_PAUSE_IMAGE: images.pause,
       FLOTILLA_IMAGE_PULLS: offline ? 'false' : 'true',
@@ -69,9 +72,21 @@ export async function startDockerNodes(o: DockerNodesOptions): Promise<DockerNod
     },
     log: o.log,
   });
-  // Recorded so that `flotilla down` and `flotilla node` find this cluster's containers later.
-  if (o.dataDir) fs.writeFileSync(path.join(o.dataDir, 'cluster.json'), JSON.stringify({ clusterName: o.clusterName }));
-  await cluster.createCluster(o.nodes);
+  try {
+    // First: are the cluster's objects this control plane's? (Refuses, or replaces another's.)
+    await cluster.ensureOwned();
+    // Recorded so that `flotilla down` and `flotilla node` find this cluster's containers later;
+    // only now, so that `down` of a folder whose start was refused never removes another's nodes.
+    if (o.dataDir) {
+      const file = path.join(o.dataDir, 'cluster.json');
+      fs.writeFileSync(file, JSON.stringify({ clusterName: o.clusterName }), { mode: DATA_FILE_MODE });
+      fs.chmodSync(file, DATA_FILE_MODE);
+    }
+    await cluster.createCluster(o.nodes);
+  } catch (e) {
+    await cluster.close(); // the API relay, if it was started
+    throw e;
+  }
   const kubeletResolver: KubeletResolver = async (node) => {
     const name = node.metadata.name!;
     const n = await cluster.getNode(name).catch(() => undefined);
@@ -79,4 +94,26 @@ export async function startDockerNodes(o: DockerNodesOptions): Promise<DockerNod
     return { host: n.kubeletEndpoint.host, port: n.kubeletEndpoint.port, token: o.tokens.nodeToken(name) };
   };
   return { docker, images, cluster, kubeletResolver };
+}
+
+/**
+ * The cluster's Docker objects belong to another control plane (another CA). When that control
+ * plane's data folder still holds its cluster (running or not), replacing its nodes would silently
+ * destroy the pods of a cluster the user can still start: refuse, and say what to run. When it is
+ * gone (the folder was deleted or made anew, as a desktop user does to start over, or the objects
+ * predate the data-dir label), its nodes can never work again and nothing is lost by replacing
+ * them: go on, and ClusterManager replaces them.
+ */
+function refuseIfOwnerRemains(found: ForeignObjects, clusterName: string, ownDataDir: string | null): void {
+  for (const owner of found.owners) {
+    if (!owner.dataDir || (ownDataDir && path.resolve(ownDataDir) === path.resolve(owner.dataDir))) continue;
+    const kept = clusterKeptIn(owner.dataDir, owner.clusterId);
+    if (!kept) continue;
+    const running = kept.running ? `, which is running (${describeHolder(kept.running)})` : ' (not running)';
+    throw new ClusterError(
+      'AlreadyExists',
+      `cluster name "${clusterName}" is taken: its Docker nodes (${found.names.join(', ')}) belong to the cluster whose data is in ${owner.dataDir}${running}. ` +
+        `Remove that cluster with 'flotilla down --data ${owner.dataDir}' and start this one again, or give this one another name with --cluster NAME.`,
+    );
+  }
 }

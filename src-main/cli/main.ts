@@ -2,10 +2,9 @@ import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startControlPlane } from '../controlplane.js';
+import { startControlPlane, type ControlPlane } from '../controlplane.js';
 import { NODE_ACTIONS, nodeCommand, type NodeAction } from './nodeCommands.js';
-import Docker from 'dockerode';
-import { ClusterManager } from '../cluster/clusterManager.js';
+import { down, recordedClusterName } from './down.js';
 
 // `flotilla`: the headless face of the app. `up` runs the same control plane the desktop app
 // runs, in the foreground; `kubeconfig` prints the admin kubeconfig; `down` stops and removes a
@@ -38,15 +37,6 @@ function dataDirOf(v: string | undefined): string {
   return path.resolve(v ?? process.env.FLOTILLA_DATA ?? path.join(os.homedir(), '.flotilla'));
 }
 
-/** The Docker cluster a data folder's control plane created, if any (written by `up`). */
-function recordedClusterName(dataDir: string): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dataDir, 'cluster.json'), 'utf8')) as { clusterName?: string }).clusterName;
-  } catch {
-    return undefined;
-  }
-}
-
 function clusterNameOf(values: Record<string, string | boolean | undefined>): string {
   return (values.cluster as string | undefined) ?? recordedClusterName(dataDirOf(values.data as string | undefined)) ?? 'flotilla';
 }
@@ -65,7 +55,22 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
   if (!Number.isInteger(hollowNodes) || hollowNodes < 0) fail(`--hollow-nodes: must be a whole number >= 0, got ${values['hollow-nodes']}`);
   const components = !values['no-controllers'];
-  let cp;
+  // Signal handlers first: a SIGTERM that arrives while the control plane starts, or right after
+  // the banner below (a supervisor that waits for it, then stops it), still stops it cleanly.
+  let cp: ControlPlane | undefined;
+  let stopSignal: string | undefined;
+  let stopping = false;
+  const stop = async (sig: string) => {
+    stopSignal = sig;
+    if (stopping || !cp) return; // not up yet: stopped as soon as it is
+    stopping = true;
+    process.stdout.write(`\n${sig}: stopping...\n`);
+    await cp.stop();
+    process.stdout.write('stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   try {
     cp = await startControlPlane({
       dataDir,
@@ -89,17 +94,7 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
     fail(err.message);
   }
   process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
-  let stopping = false;
-  const stop = async (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${sig}: stopping...\n`);
-    await cp.stop();
-    process.stdout.write('stopped.\n');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (stopSignal) await stop(stopSignal);
 }
 
 function kubeconfig(values: Record<string, string | boolean | undefined>): void {
@@ -108,52 +103,12 @@ function kubeconfig(values: Record<string, string | boolean | undefined>): void 
   process.stdout.write(fs.readFileSync(file, 'utf8'));
 }
 
-async function down(values: Record<string, string | boolean | undefined>): Promise<void> {
-  const dataDir = dataDirOf(values.data as string | undefined);
-  if (!fs.existsSync(dataDir)) {
-    process.stdout.write(`nothing to remove at ${dataDir}\n`);
-    return;
-  }
-  if (!fs.existsSync(path.join(dataDir, 'store.db')) && !fs.existsSync(path.join(dataDir, 'kubeconfig'))) {
-    fail(`${dataDir} does not look like a Flotilla data folder; refusing to remove it`);
-  }
-  // Stop a running `flotilla up` on this folder first, and wait for it to let go.
+async function downCommand(values: Record<string, string | boolean | undefined>): Promise<void> {
   try {
-    const pid = Number(fs.readFileSync(path.join(dataDir, 'lock'), 'utf8'));
-    if (pid && pid !== process.pid) {
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } catch {
-    /* no lock or process already gone */
+    await down(dataDirOf(values.data as string | undefined), (l) => process.stdout.write(`${l}\n`));
+  } catch (e) {
+    fail((e as Error).message);
   }
-  // Node and pod containers, volumes and the network: nothing with the cluster's label stays.
-  const recorded = recordedClusterName(dataDir);
-  if (recorded) {
-    const docker = new Docker();
-    const reachable = await docker.ping().then(
-      () => true,
-      () => false,
-    );
-    if (reachable) {
-      const cluster = new ClusterManager({ docker, clusterName: recorded, dataDir, apiServer: { hostPort: 0, caCert: '' }, nodeImage: 'flotilla/node', tokenFor: () => '', relayOwnedElsewhere: true });
-      const report = await cluster.deleteCluster();
-      await cluster.close();
-      if (report.containers || report.networks || report.volumes) {
-        process.stdout.write(`removed ${report.containers} containers, ${report.volumes} volumes and ${report.networks} networks\n`);
-      }
-    }
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  process.stdout.write(`removed the cluster at ${dataDir}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -184,7 +139,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'kubeconfig':
       return kubeconfig(values);
     case 'down':
-      return down(values);
+      return downCommand(values);
     case 'node': {
       const action = positionals[1] as NodeAction;
       if (!NODE_ACTIONS.includes(action)) fail(`flotilla node: unknown action "${positionals[1] ?? ''}" (one of: ${NODE_ACTIONS.join(', ')})`);

@@ -13,6 +13,7 @@ import {
 import { resolveCapacity, type EngineResources, type NodeCapacityInput } from './capacity.js';
 import { LABEL, validateDnsLabel } from './labels.js';
 import { ensureClusterNetwork, pickNodeAddress, type NetworkLayout } from './network.js';
+import { clusterIdOf, findForeignObjects, type ForeignObjects } from './identity.js';
 import { createNodeContainer, nodeConfigArchive, type NodeSpec } from './nodeContainer.js';
 import { applyPartition, removePartition } from './partition.js';
 import { ClusterState } from './state.js';
@@ -26,6 +27,7 @@ export type { ClusterNode } from './adopt.js';
 export type { NodeCapacity, NodeCapacityInput, EngineResources } from './capacity.js';
 export type { NetworkLayout } from './network.js';
 export type { ApiReachMode } from './apiRelay.js';
+export type { ForeignObjects, ClusterOwner } from './identity.js';
 
 export interface ClusterManagerOptions {
   docker: Docker;
@@ -63,6 +65,12 @@ export interface ClusterManagerOptions {
   relayOwnedElsewhere?: boolean;
   /** The engine's socket path as the engine sees it (default /var/run/docker.sock). */
   dockerSocket?: string;
+  /**
+   * The cluster's network or node containers were made by another control plane (another CA:
+   * identity.ts), found before adopting. Throw to refuse; otherwise they are all removed (nodes,
+   * pods, volumes, network) and made anew for this control plane.
+   */
+  onForeignObjects?: (found: ForeignObjects) => void | Promise<void>;
   /** Called after a node's containers are gone (the place to delete its Node object and revoke its token). */
   onNodeRemoved?: (node: string) => void | Promise<void>;
   log?: (line: string) => void;
@@ -124,6 +132,9 @@ export class ClusterManager {
   private mode: ApiReachMode | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private engine: EngineResources | null = null;
+  /** Labels naming this control plane on what it creates; empty without a CA (e.g. `flotilla down`). */
+  private readonly ownerLabels: Record<string, string>;
+  private owned = false;
 
   constructor(private readonly opts: ClusterManagerOptions) {
     validateDnsLabel('clusterName', opts.clusterName, 40);
@@ -133,6 +144,14 @@ export class ClusterManager {
     this.apiUrl = `https://${API_HOSTNAME}:${opts.apiServer.hostPort}`;
     this.state = new ClusterState(opts.dataDir ? path.join(opts.dataDir, `cluster-${opts.clusterName}.json`) : null);
     this.log = opts.log ?? (() => {});
+    this.ownerLabels = opts.apiServer.caCert
+      ? { [LABEL.clusterId]: clusterIdOf(opts.apiServer.caCert), ...(opts.dataDir ? { [LABEL.dataDir]: path.resolve(opts.dataDir) } : {}) }
+      : {};
+  }
+
+  /** This control plane's cluster id (a hash of its CA), if it has a CA. */
+  get clusterId(): string | undefined {
+    return this.ownerLabels[LABEL.clusterId];
   }
 
   /** How nodes reach the API server (known after ensureNetwork). */
@@ -151,7 +170,7 @@ export class ClusterManager {
 
   private async prepare(): Promise<NetworkLayout> {
     const hostPort = this.opts.apiServer.hostPort;
-    const layout = await ensureClusterNetwork(this.docker, this.clusterName, hostPort);
+    const layout = await ensureClusterNetwork(this.docker, this.clusterName, hostPort, this.ownerLabels);
     const forced = this.opts.apiReachability;
     this.mode = chooseReachMode(forced ? true : await isLocalAddress(layout.gateway), this.opts.apiServer.host, forced);
     const nodePort = this.mode === 'relay' ? (layout.apiPort ?? hostPort) : hostPort;
@@ -198,6 +217,7 @@ export class ClusterManager {
    */
   adopt(): Promise<ClusterNode[]> {
     return this.serial(async () => {
+      await this.claim();
       const layout = await this.ensureNetwork();
       const { byName, duplicates } = indexNodes(await listNodeContainers(this.docker, this.clusterName));
       for (const d of duplicates) {
@@ -215,6 +235,14 @@ export class ClusterManager {
       await this.reapplyPartitions(layout);
       return this.listNodes();
     });
+  }
+
+  /**
+   * Makes sure no object of this cluster belongs to another control plane (see onForeignObjects);
+   * adopt() and createCluster() do this first. Done once per manager.
+   */
+  ensureOwned(): Promise<void> {
+    return this.serial(() => this.claim());
   }
 
   /** Makes sure the cluster has at least `count` nodes (adopting the ones that exist); returns all nodes. */
@@ -333,34 +361,7 @@ export class ClusterManager {
   /** Removes every container, volume and network carrying this cluster's label. Images stay (shared cache). */
   deleteCluster(): Promise<DeleteReport> {
     return this.serial(async () => {
-      await this.closeRelay();
-      this.readyPromise = null;
-      const report: DeleteReport = { containers: 0, volumes: 0, networks: 0 };
-      const nodes = await listNodeContainers(this.docker, this.clusterName);
-      await Promise.all(nodes.map((n) => tolerate(() => this.docker.getContainer(n.Id).remove({ force: true, v: true }))));
-      report.containers += nodes.length;
-      // Pods last; a few rounds in case a kubelet was creating one while it was being removed.
-      for (let round = 0; round < 5; round++) {
-        const left = await listClusterContainers(this.docker, this.clusterName);
-        if (!left.length) break;
-        report.containers += await this.removeContainers(left);
-      }
-      report.volumes = await this.removeVolumes(await listClusterVolumes(this.docker, this.clusterName));
-      for (const net of await listClusterNetworks(this.docker, this.clusterName)) {
-        // Docker 20.10 can report "active endpoints" for a moment after many containers on the
-        // network were removed at once: retry briefly before giving up on it.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await tolerate(() => this.docker.getNetwork(net.Id).remove());
-            break;
-          } catch (e) {
-            if (statusOf(e) !== 403 || attempt >= 10) throw e;
-            await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
-          }
-        }
-        report.networks++;
-      }
-      this.state.clear();
+      const report = await this.removeEverything();
       this.log(`cluster ${this.clusterName}: deleted (${report.containers} containers, ${report.volumes} volumes, ${report.networks} networks)`);
       return report;
     });
@@ -374,6 +375,58 @@ export class ClusterManager {
   }
 
   // ---- internals ----
+
+  /**
+   * Node containers of another control plane carry its CA and token: adopted, their kubelets
+   * would loop on certificate errors while `kubectl get nodes` stays empty. So they go, with
+   * their pods (which carry that cluster's service account tokens), volumes and network, and
+   * createCluster makes fresh ones; unless onForeignObjects refuses (their owner is still there).
+   */
+  private async claim(): Promise<void> {
+    const id = this.clusterId;
+    if (this.owned || !id) return;
+    const found = await findForeignObjects(this.docker, this.clusterName, id);
+    if (found) {
+      await this.opts.onForeignObjects?.(found);
+      const whose = found.owners.map((o) => `CA ${o.clusterId}${o.dataDir ? `, data folder ${o.dataDir}` : ''}`).join('; ');
+      this.log(`cluster ${this.clusterName}: ${found.names.join(', ')} belong to another control plane (${whose}), which is gone; replacing them`);
+      const report = await this.removeEverything();
+      this.log(`cluster ${this.clusterName}: removed the old cluster's ${report.containers} containers, ${report.volumes} volumes and ${report.networks} networks`);
+    }
+    this.owned = true;
+  }
+
+  private async removeEverything(): Promise<DeleteReport> {
+    await this.closeRelay();
+    this.readyPromise = null;
+    const report: DeleteReport = { containers: 0, volumes: 0, networks: 0 };
+    const nodes = await listNodeContainers(this.docker, this.clusterName);
+    await Promise.all(nodes.map((n) => tolerate(() => this.docker.getContainer(n.Id).remove({ force: true, v: true }))));
+    report.containers += nodes.length;
+    // Pods last; a few rounds in case a kubelet was creating one while it was being removed.
+    for (let round = 0; round < 5; round++) {
+      const left = await listClusterContainers(this.docker, this.clusterName);
+      if (!left.length) break;
+      report.containers += await this.removeContainers(left);
+    }
+    report.volumes = await this.removeVolumes(await listClusterVolumes(this.docker, this.clusterName));
+    for (const net of await listClusterNetworks(this.docker, this.clusterName)) {
+      // Docker 20.10 can report "active endpoints" for a moment after many containers on the
+      // network were removed at once: retry briefly before giving up on it.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await tolerate(() => this.docker.getNetwork(net.Id).remove());
+          break;
+        } catch (e) {
+          if (statusOf(e) !== 403 || attempt >= 10) throw e;
+          await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+        }
+      }
+      report.networks++;
+    }
+    this.state.clear();
+    return report;
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);
@@ -423,6 +476,7 @@ export class ClusterManager {
       dockerSocket: this.opts.dockerSocket ?? '/var/run/docker.sock',
       kubeletPort: this.opts.kubeletPort === undefined ? 10250 : this.opts.kubeletPort,
       extraEnv: this.opts.nodeEnv,
+      ownerLabels: this.ownerLabels,
     };
     let container: Docker.Container | undefined;
     try {

@@ -4,6 +4,11 @@
 
 export const LABEL = {
   cluster: 'flotilla.dev/cluster',
+  // The control plane the object belongs to (network, node containers, node volumes): a hash of
+  // its CA (identity.ts), and its data folder, so that a control plane that finds another's
+  // objects under its cluster name can tell whose they are and whether that one is still there.
+  clusterId: 'flotilla.dev/cluster-id',
+  dataDir: 'flotilla.dev/data-dir',
   node: 'flotilla.dev/node',
   role: 'flotilla.dev/role',
   namespace: 'flotilla.dev/namespace',

@@ -102,9 +102,12 @@ function isConflict(e: unknown): boolean {
   return err.statusCode === 409 || /already exists|overlaps/i.test(err.message ?? '');
 }
 
-/** Finds the cluster's network or creates it (see the comment at the top). Idempotent. */
-export async function ensureClusterNetwork(docker: Docker, cluster: string, apiPort?: number): Promise<NetworkLayout> {
-  const labels: Record<string, string> = { [LABEL.cluster]: cluster, ...(apiPort ? { [LABEL.apiPort]: String(apiPort) } : {}) };
+/**
+ * Finds the cluster's network or creates it (see the comment at the top), labelled with
+ * `ownerLabels` (which control plane made it: identity.ts). Idempotent.
+ */
+export async function ensureClusterNetwork(docker: Docker, cluster: string, apiPort?: number, ownerLabels: Record<string, string> = {}): Promise<NetworkLayout> {
+  const labels: Record<string, string> = { ...ownerLabels, [LABEL.cluster]: cluster, ...(apiPort ? { [LABEL.apiPort]: String(apiPort) } : {}) };
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await findClusterNetwork(docker, cluster);
     if (existing && (await isFinished(docker, existing.id))) return existing;

@@ -45,6 +45,8 @@ export interface NodeSpec {
   /** The kubelet's server port in the node (published on the host's 127.0.0.1 at a port Docker picks); null: not published. */
   kubeletPort?: number | null;
   extraEnv?: Record<string, string>;
+  /** Whose node this is: the control plane's cluster-id and data folder labels (identity.ts). */
+  ownerLabels?: Record<string, string>;
 }
 
 export function nodeEnv(spec: NodeSpec): string[] {
@@ -71,8 +73,9 @@ export function nodeEnv(spec: NodeSpec): string[] {
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-export function nodeLabels(spec: Pick<NodeSpec, 'cluster' | 'node' | 'ip' | 'capacity'>): Record<string, string> {
+export function nodeLabels(spec: Pick<NodeSpec, 'cluster' | 'node' | 'ip' | 'capacity' | 'ownerLabels'>): Record<string, string> {
   return {
+    ...spec.ownerLabels,
     [LABEL.cluster]: spec.cluster,
     [LABEL.node]: spec.node,
     [LABEL.role]: 'node',
@@ -130,7 +133,7 @@ export function nodeConfigArchive(spec: Pick<NodeSpec, 'caCert' | 'token'>): Buf
 export async function createNodeContainer(docker: Docker, spec: NodeSpec): Promise<Docker.Container> {
   await docker.createVolume({
     Name: nodeVolumeName(spec.cluster, spec.node),
-    Labels: { [LABEL.cluster]: spec.cluster, [LABEL.node]: spec.node, [LABEL.role]: 'node' },
+    Labels: { ...spec.ownerLabels, [LABEL.cluster]: spec.cluster, [LABEL.node]: spec.node, [LABEL.role]: 'node' },
   });
   const container = await docker.createContainer(nodeCreateOptions(spec));
   await container.putArchive(nodeConfigArchive(spec), { path: '/' });

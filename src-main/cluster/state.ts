@@ -42,8 +42,10 @@ export class ClusterState {
 
   private save(): void {
     if (!this.file) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.writeFileSync(`${this.file}.tmp`, JSON.stringify(this.data, null, 2));
+    // Private like everything in the data folder (see dataFolder.ts).
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(`${this.file}.tmp`, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+    fs.chmodSync(`${this.file}.tmp`, 0o600);
     fs.renameSync(`${this.file}.tmp`, this.file);
   }
 }

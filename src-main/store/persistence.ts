@@ -48,6 +48,9 @@ export interface PendingWrite {
 }
 
 const FLOOR_ID = 'floor';
+/** Only the owner may read the datafile (see dataFolder.ts). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /** The parts of @seald-io/nedb's Datastore (behind nedb-promises) that forget() and rewriteDatafile() use. */
 interface NedbInternals {
@@ -80,12 +83,12 @@ export class VersionLog {
   private compacting: Promise<void> | null = null;
 
   constructor(private readonly filename: string | null) {
-    this.db = Datastore.create(
-      filename
-        ? // A torn final line can only come from a write that was never acknowledged; accept it.
-          { filename, autoload: false, corruptAlertThreshold: 1 }
-        : { inMemoryOnly: true, autoload: false },
-    );
+    // A torn final line can only come from a write that was never acknowledged; accept it.
+    // The datafile holds Secrets in plain text: @seald-io/nedb creates, appends to and (in its own
+    // compaction) rewrites it with `modes` instead of its defaults, 0644 and 0755 (nedb-promises
+    // passes the options through; its type declarations just lack `modes`).
+    const onDisk = { filename: filename ?? '', autoload: false, corruptAlertThreshold: 1, modes: { fileMode: FILE_MODE, dirMode: DIR_MODE } };
+    this.db = Datastore.create(filename ? onDisk : { inMemoryOnly: true, autoload: false });
   }
 
   async load(): Promise<LoadResult> {
@@ -203,8 +206,9 @@ export class VersionLog {
       await fsyncPath(dir, true);
       if (fs.existsSync(file)) await fsyncPath(file, false);
       const tmp = `${file}~`;
-      const fh = await fs.promises.open(tmp, 'w', 0o644);
+      const fh = await fs.promises.open(tmp, 'w', FILE_MODE);
       try {
+        await fh.chmod(FILE_MODE); // a temp file left by a crash keeps its old mode through open()
         let chunk = '';
         for (const doc of ds.getAllData()) {
           // nedb's model.serialize is JSON.stringify with checks that these documents pass.

@@ -104,7 +104,7 @@ export class Store {
   static async open(opts: StoreOptions): Promise<Store> {
     let file: string | null = null;
     if (opts.dataDir) {
-      fs.mkdirSync(opts.dataDir, { recursive: true });
+      fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
       file = path.join(opts.dataDir, 'store.db');
     }
     const log = new VersionLog(file);

@@ -91,6 +91,7 @@ function readIf(file: string): string | undefined {
 function writeSecret(file: string, data: string): void {
   // Write-then-rename so a crash never leaves half a key behind.
   fs.writeFileSync(`${file}.tmp`, data, { mode: 0o600 });
+  fs.chmodSync(`${file}.tmp`, 0o600); // a leftover .tmp keeps its old mode through writeFileSync
   fs.renameSync(`${file}.tmp`, file);
 }
 

@@ -92,8 +92,9 @@ export class TokenAuthenticator {
 
   private save(): void {
     if (!this.filePath) return;
-    fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
+    fs.mkdirSync(path.dirname(this.filePath), { recursive: true, mode: 0o700 });
     fs.writeFileSync(`${this.filePath}.tmp`, JSON.stringify(this.file, null, 2), { mode: 0o600 });
+    fs.chmodSync(`${this.filePath}.tmp`, 0o600); // a leftover .tmp keeps its old mode through writeFileSync
     fs.renameSync(`${this.filePath}.tmp`, this.filePath);
   }
 }
