@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../api/clock.js';
+
 // Per-key exponential backoff, as kube's flowcontrol.Backoff drives CrashLoopBackOff and
 // ImagePullBackOff: the first failure of a key is retried at once and sets its delay to `base`;
 // each retry after that doubles it up to `max`. A key that stayed quiet for twice `max`
@@ -14,12 +16,23 @@ interface Entry {
   lastUpdate: number;
 }
 
-export class Backoff {
+/**
+ * What the pod planner reads of a back-off: no clock inside, the caller says when "now" is, so a
+ * plan is a pure function of its inputs.
+ */
+export interface BackoffView {
+  /** The current delay of a key (0 when it has none). */
+  get(key: string): number;
+  /** How long a key must still wait at `now` when its last failure happened at `since`. */
+  remaining(key: string, since: number, now: number): number;
+}
+
+export class Backoff implements BackoffView {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly opts: BackoffOptions,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The current delay of a key (0 when it has none). */
@@ -32,7 +45,7 @@ export class Backoff {
    * the kubelet actually restarts the container (or pulls again).
    */
   next(key: string): number {
-    const now = this.now();
+    const now = this.clock.now();
     const e = this.entries.get(key);
     if (!e || now - e.lastUpdate > 2 * this.opts.maxMs) {
       this.entries.set(key, { delayMs: this.opts.baseMs, lastUpdate: now });
@@ -47,10 +60,9 @@ export class Backoff {
    * How long a key must still wait when its last failure happened at `since` (ms): 0 when it may
    * be retried now. A key with no entry never waits (the first restart is immediate).
    */
-  remaining(key: string, since: number): number {
+  remaining(key: string, since: number, now = this.clock.now()): number {
     const e = this.entries.get(key);
     if (!e) return 0;
-    const now = this.now();
     if (now - e.lastUpdate > 2 * this.opts.maxMs) return 0;
     return Math.max(0, since + e.delayMs - now);
   }
@@ -59,7 +71,7 @@ export class Backoff {
   remainingSinceUpdate(key: string): number {
     const e = this.entries.get(key);
     if (!e) return 0;
-    return Math.max(0, e.lastUpdate + e.delayMs - this.now());
+    return Math.max(0, e.lastUpdate + e.delayMs - this.clock.now());
   }
 
   reset(key: string): void {
@@ -73,7 +85,7 @@ export class Backoff {
 
   /** Forgets keys idle for more than twice max. */
   gc(): void {
-    const now = this.now();
+    const now = this.clock.now();
     for (const [k, e] of this.entries) if (now - e.lastUpdate > 2 * this.opts.maxMs) this.entries.delete(k);
   }
 }

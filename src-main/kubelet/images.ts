@@ -1,6 +1,7 @@
+import { systemClock, type Clock } from '../api/clock.js';
 import type { Container } from '../api/types.js';
 import type { Backoff } from './backoff.js';
-import type { DockerRuntime } from './runtime.js';
+import type { ContainerRuntime } from './runtime.js';
 
 // imagePullPolicy as kube's kubelet applies it (images/image_manager.go EnsureImageExists),
 // with the waiting reasons and events kubectl users know: ErrImagePull on a failed pull,
@@ -26,6 +27,7 @@ export interface ImageManagerOptions {
   /** false: never contact a registry (offline desktop, CI). */
   pulls: boolean;
   backoff: Backoff;
+  clock?: Clock;
 }
 
 const LOCAL_ONLY = /^flotilla\//;
@@ -48,7 +50,7 @@ export class ImageManager {
   private readonly pulling = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly runtime: DockerRuntime,
+    private readonly runtime: Pick<ContainerRuntime, 'imageId' | 'pull'>,
     private readonly o: ImageManagerOptions,
   ) {}
 
@@ -79,7 +81,8 @@ export class ImageManager {
       return { ok: false, reason: 'ImagePullBackOff', message, retryAfterMs: wait };
     }
     event('Normal', 'Pulling', `Pulling image "${image}"`);
-    const t0 = Date.now();
+    const clock = this.o.clock ?? systemClock;
+    const t0 = clock.now();
     try {
       if (!canPull) throw new Error(LOCAL_ONLY.test(image) ? `${image} is built locally by Flotilla and is not on this machine` : 'the image is not on this machine and image pulls are disabled (offline)');
       await this.pullOnce(image);
@@ -97,7 +100,7 @@ export class ImageManager {
     }
     this.o.backoff.reset(backoffKey);
     const id = await this.runtime.imageId(image);
-    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - t0) / 1000).toFixed(3)}s`);
+    event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${((clock.now() - t0) / 1000).toFixed(3)}s`);
     if (!id) return { ok: false, reason: 'ErrImagePull', message: `image "${image}" is missing after a successful pull`, retryAfterMs: 1000 };
     return { ok: true, imageId: id };
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type Dockerode from 'dockerode';
+import { systemClock, type Clock } from '../api/clock.js';
 import type { ConfigMap, Lease, Node, Pod, Secret, Service } from '../api/types.js';
 import { ApiClient, isAlreadyExists, isConflict, isNotFound } from '../client/apiClient.js';
 import { EventRecorder } from '../client/eventRecorder.js';
@@ -64,6 +65,8 @@ export interface KubeletOptions {
   /** The logs/exec server; omit to run without one. */
   server?: Omit<KubeletServerOptions, 'lookup' | 'docker'>;
   log?: (line: string) => void;
+  /** Time for back-off, deadlines and probe delays (tests move it by hand). Default: the wall clock. */
+  clock?: Clock;
 }
 
 const PROBE_NAMES: Record<ProbeKind, string> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
@@ -82,6 +85,7 @@ export class Kubelet {
   private readonly worker: PodWorker;
   private readonly crashBackoff: Backoff;
   private readonly pullBackoff: Backoff;
+  private readonly clock: Clock;
   private readonly timers = new Set<NodeJS.Timeout>();
   private events: NodeJS.ReadableStream | undefined;
   private workers: Promise<void> | undefined;
@@ -105,16 +109,22 @@ export class Kubelet {
     this.nodeInformer = new Informer<Node>(opts.client, 'nodes', { fieldSelector: `metadata.name=${opts.nodeName}` });
     const base = opts.backoffBaseMs ?? 10_000;
     const max = opts.backoffMaxMs ?? 300_000;
-    this.crashBackoff = new Backoff({ baseMs: base, maxMs: max });
-    this.pullBackoff = new Backoff({ baseMs: base, maxMs: max });
-    this.probes = new ProbeManager((probe, t) => runProbe(this.runtime, probe, t), {
-      onChange: (uid) => this.queue.add(uid),
-      onFailure: (t, kind, message) => {
-        const pod = this.records.get(t.podUid)?.pod;
-        if (pod) this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'Unhealthy', `${PROBE_NAMES[kind]} probe failed: ${message}`.slice(0, 1024), `spec.containers{${t.container.name}}`);
+    const clock = opts.clock ?? systemClock;
+    this.clock = clock;
+    this.crashBackoff = new Backoff({ baseMs: base, maxMs: max }, clock);
+    this.pullBackoff = new Backoff({ baseMs: base, maxMs: max }, clock);
+    this.probes = new ProbeManager(
+      (probe, t) => runProbe(this.runtime, probe, t),
+      {
+        onChange: (uid) => this.queue.add(uid),
+        onFailure: (t, kind, message) => {
+          const pod = this.records.get(t.podUid)?.pod;
+          if (pod) this.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'Unhealthy', `${PROBE_NAMES[kind]} probe failed: ${message}`.slice(0, 1024), `spec.containers{${t.container.name}}`);
+        },
       },
-    });
-    const images = new ImageManager(this.runtime, { pulls: opts.imagePulls ?? true, backoff: this.pullBackoff });
+      clock,
+    );
+    const images = new ImageManager(this.runtime, { pulls: opts.imagePulls ?? true, backoff: this.pullBackoff, clock });
     this.worker = new PodWorker({
       client: opts.client,
       runtime: this.runtime,
@@ -122,6 +132,7 @@ export class Kubelet {
       probes: this.probes,
       recorder: this.recorder,
       crashBackoff: this.crashBackoff,
+      clock,
       sources: this.sources(),
       services: () => this.services.list(),
       cluster: opts.clusterName,
@@ -470,12 +481,12 @@ export class Kubelet {
     const get = <T>(resource: string, ns: string, name: string): Promise<T | undefined> => {
       const k = `${resource}/${ns}/${name}`;
       const hit = cache.get(k);
-      if (hit && Date.now() - hit.at < 1000) return hit.v as Promise<T | undefined>;
+      if (hit && this.clock.now() - hit.at < 1000) return hit.v as Promise<T | undefined>;
       const v = this.client.get<T & ConfigMap>(resource, ns, name).catch((e) => {
         if (isNotFound(e)) return undefined;
         throw e;
       });
-      cache.set(k, { at: Date.now(), v });
+      cache.set(k, { at: this.clock.now(), v });
       if (cache.size > 1000) cache.delete(cache.keys().next().value!);
       v.catch(() => cache.delete(k));
       return v as Promise<T | undefined>;

@@ -1,37 +1,28 @@
 import type { ContainerCreateOptions } from 'dockerode';
+import type { Clock } from '../api/clock.js';
 import type { Container, Pod, PodStatus, Service } from '../api/types.js';
-import { ApiClient, isConflict, isNotFound } from '../client/apiClient.js';
+import { isConflict, isNotFound, type ApiClient } from '../client/apiClient.js';
 import type { EventRecorder } from '../client/eventRecorder.js';
 import type { Backoff } from './backoff.js';
 import { buildEnv, expandCommand, serviceEnvVars, type EnvSources } from './env.js';
+import { MIN_GRACE_SECONDS, terminationGraceSeconds } from './grace.js';
 import type { ImageManager } from './images.js';
 import { LABEL_TERMINATION_MESSAGE_PATH, SANDBOX_NAME, containerLabels, containerSpecHash, dockerContainerName, podIdentity, stableStringify, type ContainerKind, type PodIdentity } from './labels.js';
+import { computePodActions, containersToCollect, crashBackoffPrefix, fieldPath, podResourceVersion, type PodActions, type PodEvent, type PodFailure, type ProbeFailure } from './podActions.js';
 import { runHook, type ProbeManager } from './probes.js';
 import { dockerResources } from './resources.js';
-import { isDockerNotFound, type DockerRuntime, type RuntimeContainer } from './runtime.js';
+import { isDockerNotFound, type ContainerRuntime, type RuntimeContainer } from './runtime.js';
 import { computePodStatus, isRunning, isTerminated, statusPatch, type Waiting } from './status.js';
-import { demuxAll } from './streams.js';
 import { makeTar } from './tar.js';
 import { SANDBOX_VOLUME_ROOT, copyEntries, filesHash, planMounts, planVolumes, volumeFiles, writeVolumeFiles, type PlannedVolume, type ProjectionContext } from './volumes.js';
 
 // One pod's reconciliation (kube's kuberuntime_manager SyncPod + the status manager), run by the
 // kubelet's work queue, never twice at once for the same pod uid. Each pass reads the pod's
-// Docker containers (labels carry everything), decides, acts, and writes the status when it
-// changed:
-//
-//   pod gone or bound elsewhere  -> kill and remove containers and volumes
-//   deletionTimestamp            -> preStop hooks, docker stop within the grace period, final
-//                                   status, remove containers and volumes, DELETE the pod object
-//                                   (gracePeriodSeconds 0, uid precondition)
-//   no running sandbox           -> (re)create it: volumes, pause container on the cluster network
-//   init containers              -> one at a time, in order, each must exit 0
-//   app containers               -> start missing ones; restart exited ones per restartPolicy
-//                                   with CrashLoopBackOff; kill on liveness/startup failure or a
-//                                   changed spec (image)
-//   finished (Succeeded/Failed)  -> stop the sandbox, keep containers for logs
-//
-// A restarted kubelet adopts what it finds: a running container whose spec hash matches is left
-// alone, restart counts come from the attempt labels, last states from the previous instance.
+// containers from the runtime (labels carry everything), asks computePodActions (podActions.ts)
+// what to do, carries the plan out through the ContainerRuntime, and writes the status when it
+// changed. Decisions live in the plan; what stays here is how: creating sandboxes and
+// containers (images, env, mounts, hooks), stopping them within a grace period, volume
+// contents, termination messages, the status write and the final DELETE of a terminated pod.
 
 export interface DnsOptions {
   /** Cluster DNS server IPs for dnsPolicy ClusterFirst (none: Docker's embedded DNS only). */
@@ -40,12 +31,15 @@ export interface DnsOptions {
 }
 
 export interface PodWorkerDeps {
-  client: ApiClient;
-  runtime: DockerRuntime;
+  /** Status writes and the final delete of a terminated pod. */
+  client: Pick<ApiClient, 'patch' | 'delete'>;
+  runtime: ContainerRuntime;
   images: ImageManager;
-  probes: ProbeManager;
-  recorder: EventRecorder;
+  /** Probe workers and results (ProbeManager). */
+  probes: Pick<ProbeManager, 'ensure' | 'retain' | 'failure' | 'probeGrace' | 'ready' | 'started'>;
+  recorder: Pick<EventRecorder, 'event'>;
   crashBackoff: Backoff;
+  clock: Clock;
   sources: EnvSources;
   services(): Service[];
   cluster: string;
@@ -79,28 +73,6 @@ export function newPodRecord(uid: string): PodRecord {
   return { uid, waiting: new Map(), volumeHashes: new Map(), volumesCheckedAt: 0, messages: new Map() };
 }
 
-/** Kube's minimum grace period for stopping a container (minimumGracePeriodInSeconds). */
-const MIN_GRACE_SECONDS = 2;
-
-function fmtDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return s % 60 ? `${m}m${s % 60}s` : `${m}m0s`;
-}
-
-function rv(pod: Pod | undefined): bigint {
-  try {
-    return BigInt(pod?.metadata.resourceVersion ?? '0');
-  } catch {
-    return 0n;
-  }
-}
-
-function fieldPath(kind: ContainerKind, name: string): string {
-  return kind === 'init' ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
-}
-
 type SyncResult = { requeueAfterMs?: number; forget?: boolean };
 
 export class PodWorker {
@@ -110,192 +82,121 @@ export class PodWorker {
     this.d.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, fp);
   }
 
-  async sync(rec: PodRecord): Promise<SyncResult> {
-    const pod = rec.pod;
-    const all = await this.d.runtime.listContainers(rec.uid);
-    if (!pod || pod.spec.nodeName !== this.d.node) {
-      await this.cleanup(rec, all);
-      return { forget: !pod };
-    }
-    if (pod.metadata.deletionTimestamp) return this.terminate(rec, pod, all);
-    // Our own last write may be newer than the informer's copy: a finished pod must never start again.
-    const phase = rec.sent && rec.sent.rv > rv(pod) ? rec.sent.status.phase : pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') {
-      await this.stopFinished(pod, all);
-      return {};
-    }
-    return this.syncRunning(rec, pod, all);
+  private record(pod: Pod, e: PodEvent): void {
+    this.event(pod, e.type, e.reason, e.message, e.fieldPath);
   }
 
-  // ---- the normal path ----
+  async sync(rec: PodRecord): Promise<SyncResult> {
+    const all = await this.d.runtime.listContainers(rec.uid);
+    const pod = rec.pod;
+    const volumes = pod ? planVolumes(pod, podIdentity(this.d.cluster, this.d.node, pod)) : { volumes: [] };
+    const plan = computePodActions({
+      uid: rec.uid,
+      pod,
+      lastPod: rec.lastPod,
+      sent: rec.sent,
+      node: this.d.node,
+      network: this.d.network,
+      containers: all,
+      probeFailures: this.probeFailures(all),
+      backoff: this.d.crashBackoff,
+      volumes,
+      volumesCheckedAt: rec.volumesCheckedAt,
+      volumeRefreshMs: this.d.volumeRefreshMs,
+      waiting: rec.waiting,
+      now: this.d.clock.now(),
+    });
+    switch (plan.kind) {
+      case 'cleanup':
+        await this.cleanup(rec, all, plan.graceSeconds);
+        return { forget: plan.forget };
+      case 'terminate':
+        return this.terminate(rec, pod!, all, plan.graceSeconds);
+      case 'stopFinished':
+        await this.stopFinished(pod!, all, plan.graceSeconds);
+        return {};
+      case 'sync':
+        return this.syncRunning(rec, pod!, all, plan.actions, volumes.volumes);
+    }
+  }
 
-  private async syncRunning(rec: PodRecord, pod: Pod, all: RuntimeContainer[]): Promise<SyncResult> {
+  /** Failed liveness/startup probes of the pod's running containers. */
+  private probeFailures(all: RuntimeContainer[]): Map<string, ProbeFailure> {
+    const out = new Map<string, ProbeFailure>();
+    for (const r of all) {
+      if (r.kind !== 'app' || !isRunning(r)) continue;
+      const f = this.d.probes.failure(r.id);
+      if (f && f.kind !== 'readiness') out.set(r.id, { kind: f.kind, graceSeconds: this.d.probes.probeGrace(r.id, f.kind) });
+    }
+    return out;
+  }
+
+  // ---- the normal path: carry out the plan ----
+
+  private async syncRunning(rec: PodRecord, pod: Pod, all: RuntimeContainer[], a: PodActions, volumes: PlannedVolume[]): Promise<SyncResult> {
     const id = podIdentity(this.d.cluster, this.d.node, pod);
-    const now = Date.now();
-    let requeue = Infinity;
+    let requeue = a.requeueAfterMs ?? Infinity;
     const wake = (ms: number) => (requeue = Math.min(requeue, Math.max(0, ms)));
-    let podFailure: { reason: string; message: string } | undefined;
+    const everyContainer = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+    for (const e of a.events) this.record(pod, e);
 
-    const startTime = pod.status?.startTime ? Date.parse(pod.status.startTime) : now;
-    const deadline = pod.spec.activeDeadlineSeconds;
-    if (deadline && now - startTime >= deadline * 1000) {
-      podFailure = { reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline` };
-      this.event(pod, 'Normal', 'DeadlineExceeded', podFailure.message);
-      await this.killAll(pod, all, pod.spec.terminationGracePeriodSeconds ?? 30);
-      await this.writeStatus(rec, pod, await this.d.runtime.listContainers(rec.uid), podFailure);
+    if (a.killPod) await this.killAll(pod, all, a.killPod.graceSeconds);
+    if (a.finish) {
+      await this.writeStatus(rec, pod, await this.d.runtime.listContainers(rec.uid), a.finish.podFailure, a.finish.terminal);
       return {};
-    } else if (deadline) wake(startTime + deadline * 1000 - now);
-
-    const vplan = planVolumes(pod, id);
-    if (vplan.error) {
-      this.event(pod, 'Warning', 'FailedMount', `Unable to attach or mount volumes: ${vplan.error}`);
-      for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) rec.waiting.set(c.name, { reason: 'ContainerCreating', message: vplan.error });
+    }
+    if (a.volumeError !== undefined) {
+      for (const c of everyContainer) rec.waiting.set(c.name, { reason: 'ContainerCreating', message: a.volumeError });
       await this.writeStatus(rec, pod, all);
-      return { requeueAfterMs: 10_000 };
+      return { requeueAfterMs: a.requeueAfterMs };
     }
 
     // ---- sandbox ----
-    const sandboxes = all.filter((r) => r.kind === 'sandbox');
-    let sandbox: RuntimeContainer | undefined = sandboxes[0];
+    let sandbox = all.find((r) => r.kind === 'sandbox');
     let changed = false;
-    if (!sandbox || !isRunning(sandbox) || !sandbox.ips[this.d.network]) {
-      const policy = pod.spec.restartPolicy ?? 'Always';
-      if (sandbox && policy === 'Never' && all.some((r) => r.kind === 'app')) {
-        // kube: a Never pod whose containers already ran is not restarted in a new sandbox;
-        // it finishes with what it has.
-        await this.killAll(pod, all, pod.spec.terminationGracePeriodSeconds ?? 30);
-        const view = await this.d.runtime.listContainers(rec.uid);
-        await this.writeStatus(rec, pod, view, undefined, true);
-        return {};
-      }
-      if (sandbox) {
-        this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
-        await this.killAll(pod, all, pod.spec.terminationGracePeriodSeconds ?? 30);
-      }
-      const res = await this.createSandbox(rec, pod, id, vplan.volumes, sandbox ? sandbox.attempt + 1 : 0);
+    if (a.createSandbox) {
+      const res = await this.createSandbox(rec, pod, id, volumes, a.createSandbox.attempt);
       if ('error' in res) {
-        for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) rec.waiting.set(c.name, { reason: 'ContainerCreating', message: res.error });
+        for (const c of everyContainer) rec.waiting.set(c.name, { reason: 'ContainerCreating', message: res.error });
         await this.writeStatus(rec, pod, await this.d.runtime.listContainers(rec.uid));
         return { requeueAfterMs: res.retryMs };
       }
       sandbox = res.sandbox;
       changed = true;
-    } else if (now - rec.volumesCheckedAt >= this.d.volumeRefreshMs) {
-      await this.refreshVolumes(rec, pod, sandbox, vplan.volumes);
+    } else if (a.refreshVolumes) {
+      await this.refreshVolumes(rec, pod, sandbox!, volumes);
     }
-    for (const [name, w] of rec.waiting) if (w.reason === 'ContainerCreating') rec.waiting.delete(name);
-    if (vplan.volumes.some((v) => v.kind !== 'emptyDir' && v.kind !== 'hostPath')) wake(rec.volumesCheckedAt + this.d.volumeRefreshMs - now);
-    const podIP = sandbox.ips[this.d.network];
+    for (const [name, w] of a.waiting) {
+      if (w) rec.waiting.set(name, w);
+      else rec.waiting.delete(name);
+    }
+    const sb = sandbox!;
+    const podIP = sb.ips[this.d.network];
     const ctx: ProjectionContext = { sources: this.d.sources, podIP, hostIP: this.d.hostIP(), allocatable: this.d.allocatable };
-    const sb = sandbox;
 
-    // ---- init containers ----
-    const policy = pod.spec.restartPolicy ?? 'Always';
-    let initPending = false;
-    for (const ic of pod.spec.initContainers ?? []) {
-      const insts = all.filter((r) => r.kind === 'init' && r.name === ic.name);
-      const cur = insts.filter((r) => r.sandboxId === sb.id);
-      let latest: RuntimeContainer | undefined = cur[0];
-      if (latest && isTerminated(latest) && latest.exitCode === 0) continue;
-      initPending = true;
-      if (latest && isRunning(latest)) break;
-      if (latest && latest.state === 'created' && !latest.error) {
-        await this.d.runtime.remove(latest.id);
-        latest = undefined;
-      }
-      const nextAttempt = insts[0] ? insts[0].attempt + 1 : 0;
-      if (latest && isTerminated(latest)) {
-        if (policy === 'Never') break;
-        const key = `${rec.uid}/init/${ic.name}`;
-        const wait = this.d.crashBackoff.remaining(key, latest.finishedMs || latest.created);
-        if (wait > 0) {
-          rec.waiting.set(ic.name, { reason: 'CrashLoopBackOff', message: `back-off ${fmtDuration(this.d.crashBackoff.get(key))} restarting failed container=${ic.name} pod=${pod.metadata.name}_${id.namespace}(${rec.uid})` });
-          this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${ic.name} in pod ${pod.metadata.name}_${id.namespace}(${rec.uid})`, fieldPath('init', ic.name));
-          wake(wait);
-          break;
-        }
-        this.d.crashBackoff.next(key);
-      }
-      const r = await this.startContainer(rec, pod, id, ic, 'init', nextAttempt, sb, vplan.volumes, ctx);
+    // ---- containers: kill, remove leftovers, start ----
+    await Promise.all(a.containersToKill.map((k) => this.killContainer(pod, this.specOf(pod, k.kind, k.name), k.id, k.kind, k.name, k.graceSeconds, podIP)));
+    for (const cid of a.containersToRemove) await this.d.runtime.remove(cid);
+    for (const s of a.containersToStart) {
+      const c = this.specOf(pod, s.kind, s.name)!;
+      if (s.backoffKey) this.d.crashBackoff.next(s.backoffKey);
+      const r = await this.startContainer(rec, pod, id, c, s.kind, s.attempt, sb, volumes, ctx);
       if (r.retryMs !== undefined) wake(r.retryMs);
-      changed = true;
-      break;
     }
-
-    // ---- app containers ----
-    if (!initPending) {
-      for (const c of pod.spec.containers) {
-        const insts = all.filter((r) => r.kind === 'app' && r.name === c.name);
-        let latest: RuntimeContainer | undefined = insts[0];
-        const inSandbox = !!latest && latest.sandboxId === sb.id;
-        const key = `${rec.uid}/app/${c.name}`;
-        let skipBackoff = false;
-        if (latest && isRunning(latest) && inSandbox) {
-          const hash = containerSpecHash(c);
-          const failure = this.d.probes.failure(latest.id);
-          if (latest.specHash && latest.specHash !== hash) {
-            this.event(pod, 'Normal', 'Killing', `Container ${c.name} definition changed, will be restarted`, fieldPath('app', c.name));
-            await this.killContainer(pod, c, latest, pod.spec.terminationGracePeriodSeconds ?? 30, podIP);
-            skipBackoff = true;
-            latest = await this.d.runtime.inspect(latest.id);
-            changed = true;
-          } else if (failure) {
-            const what = failure.kind === 'startup' ? 'startup' : 'liveness';
-            this.event(pod, 'Normal', 'Killing', `Container ${c.name} failed ${what} probe, will be restarted`, fieldPath('app', c.name));
-            const grace = this.d.probes.probeGrace(latest.id, failure.kind) ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-            await this.killContainer(pod, c, latest, grace, podIP);
-            latest = await this.d.runtime.inspect(latest.id);
-            changed = true;
-          } else {
-            this.ensureProbes(rec, pod, c, latest, podIP);
-            rec.waiting.delete(c.name);
-            continue;
-          }
-        }
-        if (latest && latest.state === 'created' && !latest.error) {
-          // Created but never started (a kubelet stopped half-way): start over with a new container.
-          await this.d.runtime.remove(latest.id);
-          latest = insts[1];
-        }
-        const nextAttempt = insts[0] ? insts[0].attempt + 1 : 0;
-        if (latest && isTerminated(latest) && latest.sandboxId === sb.id && !skipBackoff) {
-          const failed = latest.exitCode !== 0 || latest.oomKilled || !!latest.error;
-          const restart = policy === 'Always' || (policy === 'OnFailure' && failed);
-          if (!restart) {
-            rec.waiting.delete(c.name);
-            continue;
-          }
-          const wait = this.d.crashBackoff.remaining(key, latest.finishedMs || latest.created);
-          if (wait > 0) {
-            rec.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: `back-off ${fmtDuration(this.d.crashBackoff.get(key))} restarting failed container=${c.name} pod=${pod.metadata.name}_${id.namespace}(${rec.uid})` });
-            this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${id.namespace}(${rec.uid})`, fieldPath('app', c.name));
-            wake(wait);
-            continue;
-          }
-          this.d.crashBackoff.next(key);
-        }
-        const r = await this.startContainer(rec, pod, id, c, 'app', nextAttempt, sb, vplan.volumes, ctx);
-        if (r.retryMs !== undefined) wake(r.retryMs);
-        changed = true;
-      }
+    for (const k of a.keep) {
+      const c = this.specOf(pod, 'app', k.name)!;
+      this.d.probes.ensure({ podUid: rec.uid, containerId: k.id, container: c, podIP, startedAt: k.startedAt }, k.initialReady);
     }
+    changed ||= a.containersToKill.length > 0 || a.containersToRemove.length > 0 || a.containersToStart.length > 0;
 
     const view = changed ? await this.d.runtime.listContainers(rec.uid) : all;
     // Probe workers live exactly as long as their container instance runs.
     this.d.probes.retain(new Set(view.filter((r) => r.kind === 'app' && isRunning(r)).map((r) => r.id)), rec.uid);
     await this.readTerminationMessages(rec, pod, view);
-    const status = await this.writeStatus(rec, pod, view, podFailure);
-    if (status && (status.phase === 'Succeeded' || status.phase === 'Failed')) await this.stopFinished(pod, view);
-    await this.gc(view);
+    const status = await this.writeStatus(rec, pod, view);
+    if (status && (status.phase === 'Succeeded' || status.phase === 'Failed')) await this.stopFinished(pod, view, terminationGraceSeconds(pod));
+    for (const cid of containersToCollect(view)) await this.d.runtime.remove(cid).catch(() => {});
     return { requeueAfterMs: Number.isFinite(requeue) ? requeue : undefined };
-  }
-
-  private ensureProbes(rec: PodRecord, pod: Pod, c: Container, r: RuntimeContainer, podIP: string | undefined): void {
-    if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return;
-    // A container the previous kubelet already saw ready stays ready until a probe says otherwise.
-    const prev = pod.status?.containerStatuses?.find((s) => s.name === c.name);
-    const initialReady = !!prev && prev.ready && prev.containerID === `docker://${r.id}`;
-    this.d.probes.ensure({ podUid: rec.uid, containerId: r.id, container: c, podIP, startedAt: r.startedMs || Date.now() }, initialReady);
   }
 
   // ---- sandbox and volumes ----
@@ -360,12 +261,12 @@ export class PodWorker {
     };
     let sandboxId: string;
     try {
-      sandboxId = await this.createNamed(opts);
+      sandboxId = await this.d.runtime.create(opts);
       for (const [name, files] of payloads) {
         await writeVolumeFiles(this.d.runtime, sandboxId, name, files as Exclude<typeof files, { error: string }>);
         rec.volumeHashes.set(name, filesHash(files as Exclude<typeof files, { error: string }>));
       }
-      rec.volumesCheckedAt = Date.now();
+      rec.volumesCheckedAt = this.d.clock.now();
       await this.d.runtime.start(sandboxId);
     } catch (e) {
       const error = (e as Error).message;
@@ -377,19 +278,8 @@ export class PodWorker {
     return { sandbox: sb };
   }
 
-  /** Creates a container; a leftover of the same name (a create that raced a crash) is replaced. */
-  private async createNamed(opts: ContainerCreateOptions): Promise<string> {
-    try {
-      return await this.d.runtime.create(opts);
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode !== 409 || !opts.name) throw e;
-      await this.d.runtime.remove(opts.name);
-      return this.d.runtime.create(opts);
-    }
-  }
-
   private async refreshVolumes(rec: PodRecord, pod: Pod, sandbox: RuntimeContainer, volumes: PlannedVolume[]): Promise<void> {
-    rec.volumesCheckedAt = Date.now();
+    rec.volumesCheckedAt = this.d.clock.now();
     const ctx: ProjectionContext = { sources: this.d.sources, podIP: sandbox.ips[this.d.network], hostIP: this.d.hostIP(), allocatable: this.d.allocatable };
     for (const v of volumes) {
       if (v.kind === 'emptyDir' || v.kind === 'hostPath') continue;
@@ -465,7 +355,7 @@ export class PodWorker {
     };
     let containerId: string;
     try {
-      containerId = await this.createNamed(opts);
+      containerId = await this.d.runtime.create(opts);
     } catch (e) {
       const message = (e as Error).message;
       rec.waiting.set(c.name, { reason: 'CreateContainerError', message });
@@ -478,14 +368,14 @@ export class PodWorker {
     try {
       await this.d.runtime.start(containerId);
     } catch (e) {
-      // The container stays "created" with Docker's error: the next pass reports StartError and
-      // restarts it with back-off, as kube does for RunContainerError.
+      // The container stays "created" with the runtime's error: the next pass reports StartError
+      // and restarts it with back-off, as kube does for RunContainerError.
       this.event(pod, 'Warning', 'Failed', `Error: failed to start container "${c.name}": ${(e as Error).message}`, fp);
       return { retryMs: 0 };
     }
     this.event(pod, 'Normal', 'Started', `Started container ${c.name}`, fp);
     if (c.lifecycle?.postStart) {
-      const out = await runHook(this.d.runtime, c.lifecycle.postStart, { containerId, container: c, podIP: ctx.podIP }, (pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+      const out = await runHook(this.d.runtime, c.lifecycle.postStart, { containerId, container: c, podIP: ctx.podIP }, terminationGraceSeconds(pod) * 1000);
       if (!out.ok) {
         this.event(pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${out.message}`, fp);
         await this.d.runtime.stop(containerId, MIN_GRACE_SECONDS);
@@ -505,20 +395,19 @@ export class PodWorker {
     }
   }
 
-  /** preStop hook, then docker stop with what is left of the grace period (at least 2 s). */
-  private async killContainer(pod: Pod, c: Container | undefined, r: RuntimeContainer, graceSeconds: number, podIP: string | undefined): Promise<void> {
-    if (!isRunning(r)) return;
-    const t0 = Date.now();
+  /** preStop hook, then stop with what is left of the grace period (at least 2 s). */
+  private async killContainer(pod: Pod, c: Container | undefined, containerId: string, kind: ContainerKind, name: string, graceSeconds: number, podIP: string | undefined): Promise<void> {
+    const t0 = this.d.clock.now();
     if (c?.lifecycle?.preStop && graceSeconds > 0) {
-      const out = await runHook(this.d.runtime, c.lifecycle.preStop, { containerId: r.id, container: c, podIP }, graceSeconds * 1000);
-      if (!out.ok) this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${out.message}`, fieldPath(r.kind, r.name));
+      const out = await runHook(this.d.runtime, c.lifecycle.preStop, { containerId, container: c, podIP }, graceSeconds * 1000);
+      if (!out.ok) this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${out.message}`, fieldPath(kind, name));
     }
-    const left = Math.max(MIN_GRACE_SECONDS, graceSeconds - (Date.now() - t0) / 1000);
-    await this.d.runtime.stop(r.id, left);
+    const left = Math.max(MIN_GRACE_SECONDS, graceSeconds - (this.d.clock.now() - t0) / 1000);
+    await this.d.runtime.stop(containerId, left);
   }
 
-  private specOf(pod: Pod, r: RuntimeContainer): Container | undefined {
-    return r.kind === 'init' ? pod.spec.initContainers?.find((c) => c.name === r.name) : pod.spec.containers.find((c) => c.name === r.name);
+  private specOf(pod: Pod, kind: ContainerKind, name: string): Container | undefined {
+    return kind === 'init' ? pod.spec.initContainers?.find((c) => c.name === name) : pod.spec.containers.find((c) => c.name === name);
   }
 
   /** Kills every running container of the pod (not the sandbox) in parallel. */
@@ -529,7 +418,7 @@ export class PodWorker {
         .filter((r) => r.kind !== 'sandbox' && isRunning(r))
         .map((r) => {
           this.event(pod, 'Normal', 'Killing', `Stopping container ${r.name}`, fieldPath(r.kind, r.name));
-          return this.killContainer(pod, this.specOf(pod, r), r, graceSeconds, podIP).catch((e) => this.d.log(`kubelet: stopping ${r.dockerName}: ${(e as Error).message}`));
+          return this.killContainer(pod, this.specOf(pod, r.kind, r.name), r.id, r.kind, r.name, graceSeconds, podIP).catch((e) => this.d.log(`kubelet: stopping ${r.dockerName}: ${(e as Error).message}`));
         }),
     );
   }
@@ -539,35 +428,21 @@ export class PodWorker {
   }
 
   /** A finished pod keeps its containers (for logs) but nothing of it runs. */
-  private async stopFinished(pod: Pod, all: RuntimeContainer[]): Promise<void> {
+  private async stopFinished(pod: Pod, all: RuntimeContainer[], graceSeconds: number): Promise<void> {
     if (!all.some((r) => isRunning(r))) return;
-    await this.killAll(pod, all, pod.spec.terminationGracePeriodSeconds ?? 30);
+    await this.killAll(pod, all, graceSeconds);
     await this.stopSandboxes(all);
     this.d.probes.retain(new Set(), pod.metadata.uid);
-  }
-
-  /** Keeps the two newest instances of each container (current + previous, for logs --previous). */
-  private async gc(all: RuntimeContainer[]): Promise<void> {
-    const seen = new Map<string, number>();
-    for (const r of all) {
-      const k = `${r.kind}/${r.name}`;
-      const n = (seen.get(k) ?? 0) + 1;
-      seen.set(k, n);
-      const keep = r.kind === 'sandbox' ? 1 : 2;
-      if (n > keep && !isRunning(r)) await this.d.runtime.remove(r.id).catch(() => {});
-    }
   }
 
   private async readTerminationMessages(rec: PodRecord, pod: Pod, all: RuntimeContainer[]): Promise<void> {
     for (const r of all) {
       if (r.kind === 'sandbox' || !isTerminated(r) || rec.messages.has(r.id)) continue;
-      const c = this.specOf(pod, r);
+      const c = this.specOf(pod, r.kind, r.name);
       let msg = '';
       if (c?.terminationMessagePolicy === 'FallbackToLogsOnError' && r.exitCode !== 0) {
         try {
-          const buf = (await this.d.runtime.docker.getContainer(r.id).logs({ stdout: true, stderr: true, tail: 80, follow: false })) as unknown as Buffer;
-          const text = r.tty ? buf.toString('utf8') : Buffer.concat(demuxAll(buf).map((f) => f.payload)).toString('utf8');
-          msg = text.slice(-2048);
+          msg = (await this.d.runtime.tailLogs(r.id, 80, r.tty)).slice(-2048);
         } catch {
           msg = '';
         }
@@ -581,10 +456,10 @@ export class PodWorker {
 
   // ---- status ----
 
-  private async writeStatus(rec: PodRecord, pod: Pod, all: RuntimeContainer[], podFailure?: { reason: string; message: string }, terminal = false): Promise<PodStatus | undefined> {
+  private async writeStatus(rec: PodRecord, pod: Pod, all: RuntimeContainer[], podFailure?: PodFailure, terminal = false): Promise<PodStatus | undefined> {
     const sandbox = all.find((r) => r.kind === 'sandbox');
     const podIP = sandbox?.ips[this.d.network];
-    const base = rec.sent && rec.sent.rv > rv(pod) ? rec.sent.status : pod.status;
+    const base = rec.sent && rec.sent.rv > podResourceVersion(pod) ? rec.sent.status : pod.status;
     const podForStatus: Pod = { ...pod, status: base };
     const status = computePodStatus({
       pod: podForStatus,
@@ -599,13 +474,13 @@ export class PodWorker {
       messages: new Map([...rec.messages].filter(([, m]) => !!m)),
       podFailure,
       terminal,
-      now: new Date(),
+      now: new Date(this.d.clock.now()),
     });
     const patch = statusPatch(base, status, stableStringify);
     if (!patch) return status;
     try {
       const res = await this.d.client.patch<Pod>('pods', pod.metadata.namespace, pod.metadata.name!, { status: patch }, 'merge', 'status');
-      if (res.metadata.uid === rec.uid) rec.sent = { status: res.status ?? status, rv: rv(res) };
+      if (res.metadata.uid === rec.uid) rec.sent = { status: res.status ?? status, rv: podResourceVersion(res) };
     } catch (e) {
       if (isNotFound(e)) return status;
       throw e;
@@ -615,10 +490,9 @@ export class PodWorker {
 
   // ---- termination ----
 
-  private async terminate(rec: PodRecord, pod: Pod, all: RuntimeContainer[]): Promise<SyncResult> {
+  private async terminate(rec: PodRecord, pod: Pod, all: RuntimeContainer[], graceSeconds: number): Promise<SyncResult> {
     rec.terminating = true;
-    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    await this.killAll(pod, all, grace);
+    await this.killAll(pod, all, graceSeconds);
     await this.stopSandboxes(all);
     this.d.probes.retain(new Set(), rec.uid);
     // The final status shows every container terminated, as kube's status manager writes it.
@@ -646,14 +520,14 @@ export class PodWorker {
   }
 
   /** The pod is gone from the API (or bound elsewhere): nothing of it may remain. */
-  private async cleanup(rec: PodRecord, all: RuntimeContainer[]): Promise<void> {
+  private async cleanup(rec: PodRecord, all: RuntimeContainer[], graceSeconds: number): Promise<void> {
     const pod = rec.lastPod;
-    if (pod) await this.killAll(pod, all, Math.min(MIN_GRACE_SECONDS, pod.spec.terminationGracePeriodSeconds ?? MIN_GRACE_SECONDS));
-    else await Promise.all(all.filter((r) => isRunning(r) && r.kind !== 'sandbox').map((r) => this.d.runtime.stop(r.id, MIN_GRACE_SECONDS)));
+    if (pod) await this.killAll(pod, all, graceSeconds);
+    else await Promise.all(all.filter((r) => isRunning(r) && r.kind !== 'sandbox').map((r) => this.d.runtime.stop(r.id, graceSeconds)));
     await this.stopSandboxes(all);
     this.d.probes.retain(new Set(), rec.uid);
     await this.removeAll(rec.uid, await this.d.runtime.listContainers(rec.uid));
-    this.d.crashBackoff.resetPrefix(`${rec.uid}/`);
+    this.d.crashBackoff.resetPrefix(crashBackoffPrefix(rec.uid));
   }
 
   private async removeAll(uid: string, all: RuntimeContainer[]): Promise<void> {

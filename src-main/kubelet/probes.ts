@@ -1,8 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { systemClock, type Clock } from '../api/clock.js';
 import type { Container, IntOrString, LifecycleHandler, Probe } from '../api/types.js';
-import type { DockerRuntime } from './runtime.js';
+import type { ContainerRuntime } from './runtime.js';
 
 // Probes (kube's pkg/kubelet/prober): one worker per (container instance, probe kind) that waits
 // initialDelaySeconds after the container started, then probes every periodSeconds with a
@@ -87,7 +88,7 @@ export function tcpProbe(action: NonNullable<Probe['tcpSocket']>, t: HandlerTarg
   });
 }
 
-export async function execProbe(runtime: DockerRuntime, cmd: string[] | undefined, t: HandlerTarget, timeoutMs: number): Promise<ProbeOutcome> {
+export async function execProbe(runtime: Pick<ContainerRuntime, 'exec'>, cmd: string[] | undefined, t: HandlerTarget, timeoutMs: number): Promise<ProbeOutcome> {
   if (!cmd?.length) return { ok: false, message: 'exec probe has no command' };
   try {
     const r = await runtime.exec(t.containerId, cmd, timeoutMs);
@@ -100,7 +101,7 @@ export async function execProbe(runtime: DockerRuntime, cmd: string[] | undefine
 }
 
 /** Runs one probe attempt. */
-export async function runProbe(runtime: DockerRuntime, probe: Probe, t: HandlerTarget): Promise<ProbeOutcome> {
+export async function runProbe(runtime: Pick<ContainerRuntime, 'exec'>, probe: Probe, t: HandlerTarget): Promise<ProbeOutcome> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.exec) return execProbe(runtime, probe.exec.command, t, timeoutMs);
   if (probe.httpGet) return httpGetProbe(probe.httpGet, t, timeoutMs);
@@ -110,7 +111,7 @@ export async function runProbe(runtime: DockerRuntime, probe: Probe, t: HandlerT
 }
 
 /** Runs a lifecycle hook (postStart/preStop) within timeoutMs; resolves with its outcome. */
-export async function runHook(runtime: DockerRuntime, h: LifecycleHandler, t: HandlerTarget, timeoutMs: number): Promise<ProbeOutcome> {
+export async function runHook(runtime: Pick<ContainerRuntime, 'exec'>, h: LifecycleHandler, t: HandlerTarget, timeoutMs: number): Promise<ProbeOutcome> {
   if (h.exec) return execProbe(runtime, h.exec.command, t, timeoutMs);
   if (h.httpGet) return httpGetProbe(h.httpGet, t, timeoutMs);
   if (h.sleep) {
@@ -159,6 +160,7 @@ export class ProbeManager {
   constructor(
     private readonly run: ProbeRunner,
     private readonly hooks: ProbeManagerHooks,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   private key(containerId: string, kind: ProbeKind): string {
@@ -192,7 +194,7 @@ export class ProbeManager {
         lastMessage: '',
       };
       this.workers.set(key, w);
-      const delay = Math.max(0, t.startedAt + (probe.initialDelaySeconds ?? 0) * 1000 - Date.now());
+      const delay = Math.max(0, t.startedAt + (probe.initialDelaySeconds ?? 0) * 1000 - this.clock.now());
       w.timer = setTimeout(() => void this.tick(w), delay);
     }
   }

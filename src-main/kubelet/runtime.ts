@@ -15,12 +15,14 @@ import {
   ROLE_POD,
   type ContainerKind,
 } from './labels.js';
-import { Demuxer } from './streams.js';
+import { Demuxer, demuxAll } from './streams.js';
 
-// The kubelet's view of Docker (its "container runtime"): pod containers found by label and
-// described by one inspect each, plus the handful of operations the pod worker needs. Inspect
-// results are cached per (container id, state): a container's facts only change when its state
-// does, so a sync of an unchanged pod costs one `docker ps`.
+// The kubelet's container runtime: the ContainerRuntime seam (everything the pod worker, the
+// image manager, volumes and hooks do with containers) and its Docker implementation. Pod
+// containers are found by label and described by one inspect each. Inspect results are cached
+// per (container id, state): a container's facts only change when its state does, so a sync of
+// an unchanged pod costs one `docker ps`. Tests drive the pod worker through an in-memory
+// implementation of the same interface (test/helpers/fakeRuntime.ts).
 
 export type DockerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -82,12 +84,44 @@ function isNotModified(e: unknown): boolean {
   return (e as { statusCode?: number })?.statusCode === 304;
 }
 
+/**
+ * What the kubelet asks of a container runtime (kube's CRI, in the shape Docker answers it).
+ * Every pod-level action goes through it, so the pod worker runs against a fake in tests.
+ */
+export interface ContainerRuntime {
+  /** Every pod container of this node, or of one pod: running and exited, sandboxes included; newest first. */
+  listContainers(podUid?: string): Promise<RuntimeContainer[]>;
+  /** One container afresh, or undefined when it is gone. */
+  inspect(id: string): Promise<RuntimeContainer | undefined>;
+  /** Creates a container and returns its id; a leftover of the same name (a create that raced a crash) is replaced. */
+  create(opts: ContainerCreateOptions): Promise<string>;
+  start(id: string): Promise<void>;
+  /** SIGTERM (or the image's StopSignal), then SIGKILL after timeoutSeconds; a stopped or missing container is fine. */
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  /** Force-removes a container (by id or name); a missing one is fine. */
+  remove(id: string): Promise<void>;
+  /** Extracts a tar archive into a container's filesystem at path. */
+  putArchive(id: string, path: string, tar: Buffer): Promise<void>;
+  /** Runs a command in a running container and collects its output, up to timeoutMs. */
+  exec(id: string, cmd: string[], timeoutMs: number, maxOutput?: number): Promise<ExecResult>;
+  /** The last `lines` lines of a container's output (stdout and stderr interleaved) as text. */
+  tailLogs(id: string, lines: number, tty: boolean): Promise<string>;
+  /** The image's id, or undefined when it is not present. */
+  imageId(image: string): Promise<string | undefined>;
+  /** Pulls an image; rejects with the registry's message. */
+  pull(image: string): Promise<void>;
+  createVolume(name: string, labels: Record<string, string>, tmpfs?: { sizeBytes?: number }): Promise<void>;
+  /** This node's pod volumes (of one pod, or of all pods). */
+  listVolumes(podUid?: string): Promise<{ name: string; labels: Record<string, string> }[]>;
+  removeVolume(name: string): Promise<void>;
+}
+
 export interface RuntimeOptions {
   cluster: string;
   node: string;
 }
 
-export class DockerRuntime {
+export class DockerRuntime implements ContainerRuntime {
   private readonly inspectCache = new Map<string, { state: string; c: RuntimeContainer }>();
   /**
    * Containers a Docker event (die, oom, start) was seen for. Docker (20.10 at least) sends "die"
@@ -97,7 +131,7 @@ export class DockerRuntime {
   private readonly stale = new Set<string>();
 
   constructor(
-    readonly docker: Dockerode,
+    private readonly docker: Dockerode,
     private readonly o: RuntimeOptions,
   ) {}
 
@@ -145,8 +179,14 @@ export class DockerRuntime {
   }
 
   async create(opts: ContainerCreateOptions): Promise<string> {
-    const c = await this.docker.createContainer(opts);
-    return c.id;
+    try {
+      return (await this.docker.createContainer(opts)).id;
+    } catch (e) {
+      // 409: the name is taken by a leftover of an earlier pass that stopped half-way.
+      if ((e as { statusCode?: number }).statusCode !== 409 || !opts.name) throw e;
+      await this.remove(opts.name);
+      return (await this.docker.createContainer(opts)).id;
+    }
   }
 
   async start(id: string): Promise<void> {
@@ -212,6 +252,11 @@ export class DockerRuntime {
       await new Promise((r) => setTimeout(r, 25));
     }
     return { exitCode: null, output, timedOut: false };
+  }
+
+  async tailLogs(id: string, lines: number, tty: boolean): Promise<string> {
+    const buf = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    return tty ? buf.toString('utf8') : Buffer.concat(demuxAll(buf).map((f) => f.payload)).toString('utf8');
   }
 
   /** The image's id, or undefined when it is not present. */

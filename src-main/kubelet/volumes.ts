@@ -3,7 +3,7 @@ import type { Container, Pod, Volume, VolumeMount } from '../api/types.js';
 import { fieldRefValue, resourceFieldValue, type EnvSources } from './env.js';
 import { LABEL_CLUSTER, LABEL_NODE, LABEL_ROLE, LABEL_VOLUME, dockerVolumeName, podLabels, type PodIdentity } from './labels.js';
 import { quantityValue } from './resources.js';
-import type { DockerRuntime } from './runtime.js';
+import type { ContainerRuntime } from './runtime.js';
 import { makeTar, type TarEntry } from './tar.js';
 
 // Pod volumes as Docker named volumes, one per pod volume, labelled with cluster, node,
@@ -215,7 +215,7 @@ export function atomicWriterEntries(files: ProjectedFile[], now = new Date()): {
 }
 
 /** Writes a payload into a file volume mounted in the (created or running) sandbox. */
-export async function writeVolumeFiles(runtime: DockerRuntime, sandboxId: string, volume: string, files: ProjectedFile[]): Promise<void> {
+export async function writeVolumeFiles(runtime: Pick<ContainerRuntime, 'putArchive'>, sandboxId: string, volume: string, files: ProjectedFile[]): Promise<void> {
   const { payload, links } = atomicWriterEntries(files);
   const root = `${SANDBOX_VOLUME_ROOT}/${volume}`;
   await runtime.putArchive(sandboxId, root, makeTar(payload));

@@ -154,7 +154,7 @@ describe('kubelet resources, names and hashes', () => {
 describe('kubelet back-off', () => {
   it('restarts the first failure at once, then doubles up to the cap, and forgets quiet keys', () => {
     let now = 0;
-    const b = new Backoff({ baseMs: 10_000, maxMs: 40_000 }, () => now);
+    const b = new Backoff({ baseMs: 10_000, maxMs: 40_000 }, { now: () => now });
     expect(b.remaining('k', now)).toBe(0); // first crash: restart now
     expect(b.next('k')).toBe(10_000);
     now = 1000; // crashed again at t=1s
