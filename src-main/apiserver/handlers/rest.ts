@@ -165,8 +165,6 @@ function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequir
 /** The options kind of each writing verb (what a bad dryRun or fieldManager is reported against). */
 const OPTIONS_KIND: Record<string, OptionsKind | undefined> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
 
-/** Resources whose DELETE answers with the deleted object rather than a Status (kube's ReturnDeletedObject). */
-const RETURNS_DELETED_OBJECT = new Set(['pods', 'services', 'namespaces', 'serviceaccounts']);
 
 export interface RestOptions {
   /** How often idle watches get a BOOKMARK (default 10 s). */
@@ -317,7 +315,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       // Like kube's generic registry: an object still being deleted (grace period, finalizers)
       // comes back as is; a removed one as a Success Status, except for the resources whose
       // storage returns the deleted object.
-      if (!gone || RETURNS_DELETED_OBJECT.has(r.key)) return send(200, obj);
+      if (!gone || registry.strategy(r).returnsDeletedObject) return send(200, obj);
       return sendJSON(res, 200, successStatus({ name, group: r.group || undefined, kind: r.plural, uid: obj.metadata.uid }));
     }
     default:

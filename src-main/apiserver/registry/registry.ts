@@ -1,7 +1,7 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import type { KubeObject, Namespace, ObjectMeta, Service, Pod } from '../../api/types.js';
 import { apiVersionOf, objectKey, resourceByKey, type ResourceDef } from '../../api/resources.js';
-import { addDefaultTolerations, applyDefaults, prepareServiceUpdate } from '../../api/defaults/index.js';
+import { applyDefaults } from '../../api/defaults/index.js';
 import { validateCreate, validateUpdate } from '../../api/validation/index.js';
 import type { FieldError } from '../../api/validation/fieldErrors.js';
 import { Store } from '../../store/store.js';
@@ -10,7 +10,9 @@ import { ApiError, errors } from '../status.js';
 import { recordUpdateManager } from '../patch/index.js';
 import { ClusterIPAllocator, NodePortAllocator } from './allocators.js';
 import { ServiceAllocation } from './serviceAllocation.js';
-import { GENERATION_TRACKED, SYSTEM_NAMESPACES, UNDELETABLE_NAMESPACES, gracePeriodFor, statusOnCreate } from './strategies.js';
+import type { ResourceStrategy } from './strategy.js';
+import { buildStrategies, strategyOf } from './strategies/index.js';
+import { SYSTEM_NAMESPACES } from './strategies/namespaces.js';
 import { matchesRequirements, type LabelRequirement } from '../selectors/labels.js';
 import { matchesFields, type FieldRequirement } from '../selectors/fields.js';
 
@@ -75,15 +77,20 @@ function comparable(o: KubeObject): string {
 
 export class Registry {
   readonly services: ServiceAllocation;
-  private readonly tolerationSeconds: number;
+  private readonly strategies: Map<string, ResourceStrategy>;
 
   constructor(
     readonly store: Store,
     opts: RegistryOptions = {},
   ) {
-    this.tolerationSeconds = opts.defaultTolerationSeconds ?? 300;
     const [min, max] = opts.nodePortRange ?? [30000, 32767];
     this.services = new ServiceAllocation(new ClusterIPAllocator(opts.serviceCIDR ?? '10.96.0.0/16'), new NodePortAllocator(min, max));
+    this.strategies = buildStrategies({ defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300, services: this.services });
+  }
+
+  /** The per-kind rules of a resource (kube's registry strategy). */
+  strategy(r: ResourceDef): ResourceStrategy {
+    return strategyOf(this.strategies, r);
   }
 
   /** Rebuilds allocator state and makes sure the system namespaces and `kubernetes` Service exist. */
@@ -189,12 +196,11 @@ export class Registry {
     if (!ctx.managedFieldsSet) delete meta.managedFields;
     meta.uid = randomUUID();
     meta.creationTimestamp = nowISO(ctx.now);
-    if (GENERATION_TRACKED.has(r.key)) meta.generation = 1;
+    const strategy = this.strategy(r);
+    if (strategy.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
-    if (r.subresources.includes('status')) statusOnCreate(r.key, obj);
+    strategy.prepareForCreate(obj);
     applyDefaults(r.key, obj);
-    // DefaultTolerationSeconds admission: pods tolerate a not-ready/unreachable node for a while.
-    if (r.key === 'pods') addDefaultTolerations(obj, this.tolerationSeconds);
     const errs = validateCreate(r.key, obj);
     if (errs.length) throw errors.invalid(r, meta.name ?? '', errs);
     return obj;
@@ -203,12 +209,13 @@ export class Registry {
   private async persistCreate(r: ResourceDef, obj: KubeObject, ctx: WriteContext): Promise<KubeObject> {
     const key = objectKey(r, obj.metadata.namespace, obj.metadata.name!);
     if (this.store.has(r.key, key)) throw errors.alreadyExists(r, obj.metadata.name!);
-    if (r.key === 'services') {
+    const allocation = this.strategy(r).allocation;
+    if (allocation) {
       // A dry run allocates as a real create would (so it answers with the address and ports, or
       // the same conflict), then gives everything back in the same turn: nothing is kept.
-      const errs = this.services.onCreate(obj as Service);
+      const errs = allocation.onCreate(obj);
       if (errs.length) throw errors.invalid(r, obj.metadata.name!, errs);
-      if (ctx.dryRun) this.services.onDelete(obj as Service);
+      if (ctx.dryRun) allocation.onDelete(obj);
     }
     if (!ctx.managedFieldsSet) {
       recordUpdateManager(undefined, obj as Record<string, unknown>, { manager: ctx.fieldManager, operation: 'Update', apiVersion: apiVersionOf(r), now: nowISO(ctx.now) });
@@ -217,7 +224,7 @@ export class Registry {
     try {
       return await this.store.create(r.key, key, obj);
     } catch (e) {
-      if (r.key === 'services') this.services.onDelete(obj as Service);
+      allocation?.onDelete(obj);
       throw this.storeError(r, obj.metadata.name!, e);
     }
   }
@@ -256,24 +263,19 @@ export class Registry {
     if (wantRV && wantRV !== old.metadata.resourceVersion) throw errors.conflict(r, name);
     ctx.admitUpdate?.(r, old, body, subresource);
 
+    const strategy = this.strategy(r);
     let obj: KubeObject;
     if (subresource === 'status') {
-      // Only status changes; spec and metadata stay as stored (kube's *StatusStrategy) — except
-      // that pods/status and nodes/status may also change labels and annotations, as in kube.
+      // Only status changes; spec and metadata stay as stored (kube's status strategies), except
+      // what a kind's status strategy also lets through.
       obj = { ...this.store.getMutable(r.key, key)!, status: clone(body.status) };
-      if (r.key === 'pods' || r.key === 'nodes') {
-        obj.metadata.labels = clone(body.metadata?.labels);
-        obj.metadata.annotations = clone(body.metadata?.annotations);
-        if (!obj.metadata.labels) delete obj.metadata.labels;
-        if (!obj.metadata.annotations) delete obj.metadata.annotations;
-      }
+      strategy.prepareForStatusUpdate(obj, body);
     } else if (subresource === 'finalize') {
       obj = this.store.getMutable(r.key, key)!;
       obj.spec = { ...(obj.spec ?? {}), finalizers: clone(body.spec?.finalizers ?? []) };
     } else {
       obj = clone(body);
-      if (r.subresources.includes('status')) obj.status = clone(old.status);
-      if (r.key === 'namespaces') obj.spec = clone(old.spec); // spec.finalizers change only via /finalize
+      strategy.prepareForUpdate(obj, old);
     }
     obj.apiVersion = apiVersionOf(r);
     obj.kind = r.kind;
@@ -301,28 +303,26 @@ export class Registry {
     if (!ctx.managedFieldsSet) meta.managedFields = old.metadata.managedFields;
     if (!meta.finalizers?.length) delete meta.finalizers;
 
-    // Keep what kube's service registry keeps across updates (allocated IPs, node ports).
-    if (r.key === 'services' && !subresource) prepareServiceUpdate(obj, old);
     applyDefaults(r.key, obj);
     const errs: FieldError[] = validateUpdate(r.key, obj, old);
     if (errs.length) throw errors.invalid(r, name, errs);
 
-    if (GENERATION_TRACKED.has(r.key) && JSON.stringify(obj.spec) !== JSON.stringify(old.spec)) {
+    if (strategy.tracksGeneration && JSON.stringify(obj.spec) !== JSON.stringify(old.spec)) {
       meta.generation = (old.metadata.generation ?? 0) + 1;
     }
-    if (r.key === 'namespaces' && meta.deletionTimestamp) obj.status = { ...(obj.status ?? {}), phase: 'Terminating' };
+    strategy.afterUpdate(obj);
 
     // An object being deleted goes away once its last finalizer is removed (pods with a grace
     // period wait for their kubelet's final delete instead).
-    if (meta.deletionTimestamp && !meta.finalizers?.length && !(r.key === 'namespaces' && obj.spec?.finalizers?.length) && !(meta.deletionGracePeriodSeconds ?? 0)) {
+    if (meta.deletionTimestamp && !meta.finalizers?.length && !strategy.pendingFinalizers(obj).length && !(meta.deletionGracePeriodSeconds ?? 0)) {
       if (ctx.dryRun) return { obj, created: false };
       return { obj: await this.remove(r, key, old), created: false };
     }
 
     if (comparable(obj) === comparable(old)) return { obj: old, created: false };
 
-    if (r.key === 'services' && !ctx.dryRun) {
-      const serr = this.services.onUpdate(obj as Service, old as Service);
+    if (strategy.allocation && !ctx.dryRun) {
+      const serr = strategy.allocation.onUpdate(obj, old);
       if (serr.length) throw errors.invalid(r, name, serr);
     }
     if (!ctx.managedFieldsSet) {
@@ -355,9 +355,9 @@ export class Registry {
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== old.metadata.resourceVersion) {
       throw errors.conflict(r, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
     }
-    if (r.key === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
-      throw errors.forbidden(r, name, 'this namespace may not be deleted');
-    }
+    const strategy = this.strategy(r);
+    const forbidden = strategy.deleteForbidden(name);
+    if (forbidden) throw errors.forbidden(r, name, forbidden);
 
     const finalizers = [...(old.metadata.finalizers ?? [])];
     const policy = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : undefined);
@@ -369,9 +369,9 @@ export class Registry {
       if (i >= 0 && !old.metadata.deletionTimestamp) finalizers.splice(i, 1);
     }
 
-    const grace = gracePeriodFor(r.key, old, opts.gracePeriodSeconds);
-    const nsFinalizers = r.key === 'namespaces' ? ((old as Namespace).spec?.finalizers ?? []) : [];
-    const graceful = finalizers.length > 0 || grace > 0 || nsFinalizers.length > 0;
+    const grace = strategy.gracePeriod(old, opts.gracePeriodSeconds);
+    const pending = strategy.pendingFinalizers(old);
+    const graceful = finalizers.length > 0 || grace > 0 || pending.length > 0;
     if (!graceful) {
       if (ctx.dryRun) return { obj: old, gone: true };
       return { obj: await this.remove(r, key, old), gone: true };
@@ -386,14 +386,14 @@ export class Registry {
       // A second delete may shorten, never lengthen, the grace period.
       obj.metadata.deletionTimestamp = nowISO(new Date(now.getTime() + grace * 1000));
       obj.metadata.deletionGracePeriodSeconds = grace;
-    } else if (grace === 0 && !finalizers.length && !nsFinalizers.length) {
+    } else if (grace === 0 && !finalizers.length && !pending.length) {
       if (ctx.dryRun) return { obj: old, gone: true };
       return { obj: await this.remove(r, key, old), gone: true };
     }
     obj.metadata.finalizers = finalizers.length ? finalizers : undefined;
     if (!obj.metadata.finalizers) delete obj.metadata.finalizers;
-    if (r.key === 'namespaces') obj.status = { ...(obj.status ?? {}), phase: 'Terminating' };
-    if (r.key === 'pods' && grace === 0 && !finalizers.length) {
+    strategy.onGracefulDelete(obj);
+    if (strategy.removeOnZeroGrace && grace === 0 && !finalizers.length) {
       if (ctx.dryRun) return { obj: old, gone: true };
       return { obj: await this.remove(r, key, old), gone: true };
     }
@@ -409,7 +409,7 @@ export class Registry {
   private async remove(r: ResourceDef, key: string, old: KubeObject): Promise<KubeObject> {
     try {
       const obj = await this.store.delete(r.key, key, old.metadata.resourceVersion);
-      if (r.key === 'services') this.services.onDelete(old as Service);
+      this.strategy(r).allocation?.onDelete(old);
       return obj;
     } catch (e) {
       throw this.storeError(r, old.metadata.name!, e);
@@ -430,13 +430,10 @@ export class Registry {
   private checkNamespaceWritable(r: ResourceDef, ns: string, name: string): void {
     const nsObj = this.store.get('namespaces', ns) as Namespace | undefined;
     if (!nsObj) throw errors.notFound({ group: '', plural: 'namespaces' }, ns);
-    if (nsObj.metadata.deletionTimestamp || nsObj.status?.phase === 'Terminating') {
-      // Events may still be recorded while a namespace is cleaned up, as in Kubernetes.
-      if (r.key !== 'events') {
-        throw errors.forbidden(r, name, `unable to create new content in namespace ${ns} because it is being terminated`, [
-          { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' },
-        ]);
-      }
+    if ((nsObj.metadata.deletionTimestamp || nsObj.status?.phase === 'Terminating') && !this.strategy(r).allowedInTerminatingNamespace) {
+      throw errors.forbidden(r, name, `unable to create new content in namespace ${ns} because it is being terminated`, [
+        { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' },
+      ]);
     }
   }
 
