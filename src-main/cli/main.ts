@@ -5,6 +5,8 @@ import path from 'node:path';
 import { startControlPlane, type ControlPlane } from '../controlplane.js';
 import { NODE_ACTIONS, nodeCommand, type NodeAction } from './nodeCommands.js';
 import { down, recordedClusterName } from './down.js';
+import { ImageBuildProgress } from './progress.js';
+import { buildLogPath } from './progressLog.js';
 
 // `flotilla`: the headless face of the app. `up` runs the same control plane the desktop app
 // runs, in the foreground; `kubeconfig` prints the admin kubeconfig; `down` stops and removes a
@@ -30,6 +32,8 @@ Options:
   --no-controllers    Run only the API server: no scheduler, no controller manager
   --service-cidr CIDR Service ClusterIP range (default: 10.96.0.0/16)
   --no-ui             Do not serve the dashboard (it is not served by this build yet)
+  -v, --verbose       Show the image builds' full output (debootstrap, docker build) instead of
+                      one progress line per step; it is always kept in DIR/logs/image-build.log
   -h, --help          Show this help
 `;
 
@@ -71,6 +75,8 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The first start builds the node images: one line per step here, the whole output in a file.
+  const progress = new ImageBuildProgress({ out: process.stderr, logFile: buildLogPath(dataDir), verbose: Boolean(values.verbose) });
   try {
     cp = await startControlPlane({
       dataDir,
@@ -83,15 +89,16 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
       // --nodes 0 runs no Docker at all, unless a cluster of this name already has nodes to adopt.
       nodes: nodes > 0 ? nodes : undefined,
       clusterName: clusterNameOf(values),
-      onImageProgress: (p) => {
-        if (p.phase !== 'cached') process.stderr.write(`image ${p.image}: ${p.phase}${p.message ? ` (${p.message})` : ''}\n`);
-      },
-      log: (l) => process.stderr.write(`${l}\n`),
+      onImageProgress: progress.onImageProgress,
+      log: (l) => progress.print(l),
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    progress.failed(err);
     if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; pick another with --port`);
     fail(err.message);
+  } finally {
+    progress.close();
   }
   process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
   if (stopSignal) await stop(stopSignal);
@@ -125,6 +132,7 @@ export async function main(argv: string[]): Promise<void> {
       'no-controllers': { type: 'boolean' },
       'service-cidr': { type: 'string' },
       'no-ui': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });

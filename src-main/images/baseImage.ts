@@ -8,6 +8,7 @@ import { ensureTagged } from './ensureTagged';
 import { inputsHash, sha256, sha256File } from './hashing';
 import { hostNodeBinary } from './nodeBinary';
 import { RECIPE_VERSION } from './paths';
+import { BuildReporter } from './progress';
 import { tarContext } from './tarContext';
 import type { BaseImage, ImageOptions, RecipeContext } from './types';
 
@@ -51,14 +52,14 @@ async function fromSlim(ctx: RecipeContext, packages: string[], slim: { ref: str
       kind: 'base',
       tag,
       hash,
-      build: (labels, progress) => {
-        progress(`building on ${slim.ref}: apt-get install ${packages.join(' ')}`);
+      build: (labels, reporter) => {
+        reporter.note(`building on ${slim.ref}: apt-get install ${packages.join(' ')}`);
         return buildImage(ctx.docker, {
           context: tarContext([{ name: 'Dockerfile', content: dockerfile }]),
           tag,
           buildargs: { NODE_IMAGE: slim.ref, PACKAGES: packages.join(' ') },
           labels: { ...labels, 'flotilla.dev/base-source': slim.ref },
-          onLine: progress,
+          reporter,
         });
       },
     });
@@ -91,8 +92,8 @@ async function planOffline(ctx: RecipeContext, packages: string[]): Promise<Offl
 async function ensureRootfsImage(ctx: RecipeContext, plan: OfflinePlan, packages: string[]): Promise<string> {
   const tag = `${ROOTFS_REPO}:${plan.rootfsHash}`;
   if (await inspectImage(ctx.docker, tag)) return tag;
-  const report = (message: string): void => ctx.onProgress({ image: tag, kind: 'rootfs', phase: 'building', message });
-  report(`assembling a Debian ${DEBIAN_SUITE} root filesystem (debootstrap; cached in ${ctx.cacheDir})`);
+  const reporter = new BuildReporter(ctx.onProgress, tag, 'rootfs');
+  reporter.note(`assembling a Debian ${DEBIAN_SUITE} root filesystem (debootstrap; cached in ${ctx.cacheDir})`);
   const tarball = await ensureRootfsTarball({
     cacheDir: ctx.cacheDir,
     hash: plan.rootfsHash,
@@ -100,10 +101,10 @@ async function ensureRootfsImage(ctx: RecipeContext, plan: OfflinePlan, packages
     arch: plan.arch,
     packages,
     mirror: ctx.debianMirror,
-    onLine: report,
+    reporter,
   });
-  report(`importing ${path.basename(tarball)}`);
-  await importTarball(ctx.docker, tarball, ROOTFS_REPO, plan.rootfsHash);
+  reporter.log(`importing ${tarball}`);
+  await importTarball(ctx.docker, tarball, ROOTFS_REPO, plan.rootfsHash, reporter);
   ctx.onProgress({ image: tag, kind: 'rootfs', phase: 'done', message: `imported ${tag}` });
   return tag;
 }
@@ -113,9 +114,9 @@ async function offline(ctx: RecipeContext, packages: string[], plan: OfflinePlan
     kind: 'base',
     tag: plan.tag,
     hash: plan.hash,
-    build: async (labels, progress) => {
+    build: async (labels, reporter) => {
       const rootfs = await ensureRootfsImage(ctx, plan, packages);
-      progress(`adding ${plan.nodeBinary} (Node.js ${process.version}) to ${rootfs}`);
+      reporter.log(`adding ${plan.nodeBinary} (Node.js ${process.version}) to ${rootfs}`);
       const id = await buildImage(ctx.docker, {
         context: tarContext([
           { name: 'Dockerfile', content: plan.dockerfile },
@@ -124,10 +125,10 @@ async function offline(ctx: RecipeContext, packages: string[], plan: OfflinePlan
         tag: plan.tag,
         buildargs: { ROOTFS_IMAGE: rootfs },
         labels: { ...labels, 'flotilla.dev/base-source': `debootstrap ${DEBIAN_SUITE} + host node` },
-        onLine: progress,
+        reporter,
       });
       // A host binary linked against a newer glibc than Debian's would fail only at run time.
-      const check = await runOnce(ctx.docker, plan.tag, ['node', '--version']);
+      const check = await reporter.stage('checking that node runs in it', () => runOnce(ctx.docker, plan.tag, ['node', '--version']));
       if (check.exitCode !== 0) {
         await ctx.docker.getImage(id).remove({ force: true }).catch(() => undefined);
         throw new Error(`${plan.nodeBinary} does not run on Debian ${DEBIAN_SUITE}: ${check.stderr.trim() || check.stdout.trim()}`);
@@ -161,9 +162,9 @@ export async function ensureBase(ctx: RecipeContext): Promise<BaseImage> {
   }
   let pullProblem = 'pulling is turned off';
   if (ctx.pull && !local) {
-    const report = (message: string): void => ctx.onProgress({ image: PULL_CANDIDATE, kind: 'base', phase: 'building', message });
-    report(`trying to pull ${PULL_CANDIDATE}`);
-    const pulled = await tryPull(ctx.docker, PULL_CANDIDATE, ctx.pullTimeoutMs, report);
+    const reporter = new BuildReporter(ctx.onProgress, PULL_CANDIDATE, 'base');
+    reporter.note(`trying to pull ${PULL_CANDIDATE}`);
+    const pulled = await tryPull(ctx.docker, PULL_CANDIDATE, ctx.pullTimeoutMs, reporter);
     if (pulled.ok) {
       const slim = await findLocalSlim(ctx.docker);
       const built = slim && (await fromSlim(ctx, packages, slim));
@@ -171,7 +172,7 @@ export async function ensureBase(ctx: RecipeContext): Promise<BaseImage> {
       pullProblem = `apt failed on ${PULL_CANDIDATE}`;
     } else {
       pullProblem = `cannot pull ${PULL_CANDIDATE}: ${pulled.error}`;
-      report(`${pullProblem}; using the offline path`);
+      reporter.note(`${pullProblem}; using the offline path`);
     }
   }
   if (!plan) {

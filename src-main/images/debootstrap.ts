@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { DEBOOTSTRAP_STAGES, DebootstrapProgress } from './buildOutput';
 import { withFileLock } from './fileLock';
+import type { BuildReporter } from './progress';
 
 export const DEBIAN_SUITE = 'bookworm';
 export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
@@ -23,17 +25,26 @@ export function run(command: string, args: string[], onLine?: (line: string) => 
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
-    const take = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) {
-        const text = line.trim();
-        if (!text) continue;
-        tail.push(text);
-        if (tail.length > 20) tail.shift();
-        onLine?.(text);
-      }
+    const emit = (line: string): void => {
+      const text = line.trim();
+      if (!text) return;
+      tail.push(text);
+      if (tail.length > 20) tail.shift();
+      onLine?.(text);
     };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
+    // A chunk may end inside a line: keep the unfinished part of each stream until its newline,
+    // so progress parsing never sees half a line.
+    const follow = (stream: NodeJS.ReadableStream): void => {
+      let partial = '';
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split(/\r?\n|\r/);
+        partial = lines.pop() ?? '';
+        lines.forEach(emit);
+      });
+      stream.on('end', () => emit(partial));
+    };
+    follow(child.stdout);
+    follow(child.stderr);
     child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
@@ -49,12 +60,14 @@ export interface RootfsRequest {
   arch: string;
   packages: string[];
   mirror: string;
-  onLine?: (line: string) => void;
+  /** Told each stage (debootstrap's phases with package counts, packing) and every output line. */
+  reporter?: BuildReporter;
 }
 
 /**
  * A gzipped tarball of a minimal Debian root filesystem with the given packages, made once with
- * debootstrap (about half a minute) and then kept in the cache folder under its inputs' hash.
+ * debootstrap (about 40 s with a fast mirror, a few minutes with a slow one) and then kept in
+ * the cache folder under its inputs' hash.
  */
 export async function ensureRootfsTarball(req: RootfsRequest): Promise<string> {
   const tarball = path.join(req.cacheDir, `rootfs-${req.suite}-${req.arch}-${req.hash}.tar.gz`);
@@ -69,29 +82,46 @@ export async function ensureRootfsTarball(req: RootfsRequest): Promise<string> {
     const work = path.join(req.cacheDir, `rootfs-work-${req.hash}-${process.pid}`);
     await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
+    const reporter = req.reporter;
     try {
+      const stages = new DebootstrapProgress();
+      reporter?.start(DEBOOTSTRAP_STAGES.resolving);
+      let stageName: string = DEBOOTSTRAP_STAGES.resolving;
       await run(
         'debootstrap',
         ['--variant=minbase', `--arch=${req.arch}`, `--include=${req.packages.join(',')}`, req.suite, work, req.mirror],
-        req.onLine,
+        (line) => {
+          reporter?.log(line);
+          const reading = stages.read(line);
+          if (!reporter || !reading) return;
+          if (reading.name === stageName) {
+            if (reading.done !== undefined) reporter.progress(reading.done, reading.total);
+            return;
+          }
+          stageName = reading.name;
+          reporter.start(reading.name, { done: reading.done, total: reading.total, unit: reading.unit });
+        },
       ).catch((err: Error) => {
+        reporter?.end({ failed: true });
         if (/cannot run debootstrap/.test(err.message)) {
           throw new Error(`${err.message}: install it (apt-get install debootstrap) or make a node:*-slim image available to Docker`);
         }
         throw err;
       });
-      for (const dir of TRIM) {
-        await rm(path.join(work, dir), { recursive: true, force: true });
-        await mkdir(path.join(work, dir), { recursive: true });
-      }
-      // apt expects these to exist if someone installs a package in a node container later.
-      for (const dir of ['var/lib/apt/lists/partial', 'var/cache/apt/archives/partial']) {
-        await mkdir(path.join(work, dir), { recursive: true });
-      }
-      req.onLine?.('packing the root filesystem');
-      const partial = `${tarball}.${process.pid}.partial`;
-      await run('tar', ['--numeric-owner', '-C', work, '-czf', partial, '.']);
-      await rename(partial, tarball);
+      const pack = async (): Promise<void> => {
+        for (const dir of TRIM) {
+          await rm(path.join(work, dir), { recursive: true, force: true });
+          await mkdir(path.join(work, dir), { recursive: true });
+        }
+        // apt expects these to exist if someone installs a package in a node container later.
+        for (const dir of ['var/lib/apt/lists/partial', 'var/cache/apt/archives/partial']) {
+          await mkdir(path.join(work, dir), { recursive: true });
+        }
+        const partial = `${tarball}.${process.pid}.partial`;
+        await run('tar', ['--numeric-owner', '-C', work, '-czf', partial, '.'], (line) => reporter?.log(line));
+        await rename(partial, tarball);
+      };
+      await (reporter ? reporter.stage('packing the root filesystem (tar)', pack) : pack());
       return tarball;
     } finally {
       await rm(work, { recursive: true, force: true });

@@ -2,14 +2,15 @@ import path from 'node:path';
 import { inspectImage } from './dockerOps';
 import { withFileLock } from './fileLock';
 import { LABEL_INPUTS_HASH, LABEL_KIND, LABEL_RECIPE, RECIPE_VERSION } from './paths';
+import { BuildReporter } from './progress';
 import type { EnsuredImage, ImageKind, RecipeContext } from './types';
 
 export interface TagSpec {
   kind: ImageKind;
   tag: string;
   hash: string;
-  /** Builds the image under spec.tag with the given labels; returns its id. */
-  build: (labels: Record<string, string>, progress: (message: string) => void) => Promise<string>;
+  /** Builds the image under spec.tag with the given labels, telling `reporter` how it goes; returns its id. */
+  build: (labels: Record<string, string>, reporter: BuildReporter) => Promise<string>;
 }
 
 // One build per tag at a time within this process; the lock file covers other processes.
@@ -45,7 +46,9 @@ export async function ensureTagged(ctx: RecipeContext, spec: TagSpec): Promise<E
       const started = Date.now();
       report('building', again ? `rebuilding ${spec.tag}: its inputs changed` : `building ${spec.tag}`);
       const labels = { [LABEL_INPUTS_HASH]: spec.hash, [LABEL_KIND]: spec.kind, [LABEL_RECIPE]: RECIPE_VERSION };
-      const id = await spec.build(labels, (message) => report('building', message));
+      const reporter = new BuildReporter(ctx.onProgress, spec.tag, spec.kind);
+      const id = await spec.build(labels, reporter);
+      reporter.end();
       if (again && again.id !== id) {
         // The superseded image is now untagged; drop it unless a container still uses it.
         await ctx.docker.getImage(again.id).remove().catch(() => undefined);

@@ -30,7 +30,7 @@ export async function ensureHello(ctx: RecipeContext, version: string, base?: Ba
     kind: 'hello',
     tag,
     hash,
-    build: (labels, progress) =>
+    build: (labels, reporter) =>
       buildImage(ctx.docker, {
         context: tarContext([
           { name: 'Dockerfile', content: dockerfile },
@@ -39,7 +39,7 @@ export async function ensureHello(ctx: RecipeContext, version: string, base?: Ba
         tag,
         buildargs: { BASE_IMAGE: baseImage.tag, HELLO_VERSION: version },
         labels: { ...labels, 'flotilla.dev/hello-version': version },
-        onLine: progress,
+        reporter,
       }),
   });
 }

@@ -27,7 +27,8 @@ export interface FlotillaImages {
 /**
  * Makes sure every image a cluster needs exists and is current: base, pause, node and the two
  * hello versions. Cached images are checked, not rebuilt (a few inspect calls); progress goes to
- * onProgress as {image, kind, phase: 'cached' | 'building' | 'done', message}.
+ * onProgress as {image, kind, phase: 'cached' | 'building' | 'done', message}, where a building
+ * event may carry a stage (step and count) or be a raw line of tool output (progress.ts).
  */
 export async function ensureImages(docker: Docker, opts: EnsureImagesOptions): Promise<FlotillaImages> {
   const ctx = resolveContext(docker, opts);

@@ -56,7 +56,7 @@ export async function ensureNode(ctx: RecipeContext, opts: NodeImageOptions, bas
     kind: 'node',
     tag,
     hash,
-    build: (labels, progress) => {
+    build: (labels, reporter) => {
       const files: ContextFile[] = [
         { name: 'Dockerfile', content: dockerfile },
         { name: 'pause', file: pauseFile, mode: 0o755 },
@@ -67,7 +67,7 @@ export async function ensureNode(ctx: RecipeContext, opts: NodeImageOptions, bas
         tag,
         buildargs: { BASE_IMAGE: baseImage.tag },
         labels: { ...labels, 'flotilla.dev/agent': agentPath, 'flotilla.dev/pause-variant': pause.kind },
-        onLine: progress,
+        reporter,
       });
     },
   });

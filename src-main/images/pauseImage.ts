@@ -8,6 +8,7 @@ import { run } from './debootstrap';
 import { buildImage } from './dockerOps';
 import { ensureTagged } from './ensureTagged';
 import { inputsHash, sha256 } from './hashing';
+import { BuildReporter } from './progress';
 import { RECIPE_VERSION } from './paths';
 import { tarContext } from './tarContext';
 import type { BaseImage, ImageOptions, PauseImage, PauseVariant, RecipeContext } from './types';
@@ -26,10 +27,14 @@ async function compilePause(ctx: RecipeContext): Promise<ResolvedPause> {
   const binary = path.join(ctx.cacheDir, `pause-${process.arch}-${sourceHash}`);
   if (existsSync(binary)) return { kind: 'static', binary, sourceHash };
   const partial = `${binary}.${process.pid}.partial`;
+  // Told as a stage of the pause image, which is what the binary is for.
+  const reporter = new BuildReporter(ctx.onProgress, PAUSE_REPO, 'pause');
   try {
     await mkdir(ctx.cacheDir, { recursive: true });
-    await run(ctx.cc, [...PAUSE_CFLAGS, '-o', partial, path.join(dir, 'pause.c')]);
-    await run(partial, ['-v']); // a static binary that cannot even start is no pause
+    await reporter.stage(`compiling pause.c (${ctx.cc} -static)`, async () => {
+      await run(ctx.cc, [...PAUSE_CFLAGS, '-o', partial, path.join(dir, 'pause.c')], (line) => reporter.log(line));
+      await run(partial, ['-v']); // a static binary that cannot even start is no pause
+    });
     await rename(partial, binary);
     return { kind: 'static', binary, sourceHash };
   } catch (err) {
@@ -71,7 +76,7 @@ export async function ensurePause(ctx: RecipeContext, base?: () => Promise<BaseI
       kind: 'pause',
       tag,
       hash,
-      build: (labels, progress) =>
+      build: (labels, reporter) =>
         buildImage(ctx.docker, {
           context: tarContext([
             { name: 'Dockerfile', content: dockerfile },
@@ -79,7 +84,7 @@ export async function ensurePause(ctx: RecipeContext, base?: () => Promise<BaseI
           ]),
           tag,
           labels: { ...labels, 'flotilla.dev/pause-variant': 'static' },
-          onLine: progress,
+          reporter,
         }),
     });
     return { ...image, variant: 'static' };
@@ -92,8 +97,8 @@ export async function ensurePause(ctx: RecipeContext, base?: () => Promise<BaseI
     kind: 'pause',
     tag,
     hash,
-    build: (labels, progress) => {
-      progress(`using the shell pause: ${pause.reason}`);
+    build: (labels, reporter) => {
+      reporter.note(`using the shell pause: ${pause.reason}`);
       return buildImage(ctx.docker, {
         context: tarContext([
           { name: 'Dockerfile', content: dockerfile },
@@ -102,7 +107,7 @@ export async function ensurePause(ctx: RecipeContext, base?: () => Promise<BaseI
         tag,
         buildargs: { BASE_IMAGE: baseImage.tag },
         labels: { ...labels, 'flotilla.dev/pause-variant': 'shell' },
-        onLine: progress,
+        reporter,
       });
     },
   });

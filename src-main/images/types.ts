@@ -6,12 +6,30 @@ export type ImageKind = 'rootfs' | 'base' | 'pause' | 'node' | 'hello';
 /**
  * One progress report. `cached`: the tag exists with the same inputs, nothing is built;
  * `building`: work is under way (message says what); `done`: the image is ready.
+ * A `building` event may also carry a `stage` (a step of the build and how far it is) or be a
+ * `raw` line of a build tool's output; see progress.ts, which is how the recipes emit them.
  */
 export interface ImageProgress {
   image: string;
   kind: ImageKind;
   phase: 'cached' | 'building' | 'done';
   message: string;
+  stage?: BuildStage;
+  /** The message is one line of a tool's own output (debootstrap, docker build, gcc): for the build log and verbose output. */
+  raw?: boolean;
+}
+
+/** A step of an image's build, as reported when it starts, advances and ends. */
+export interface BuildStage {
+  state: 'start' | 'progress' | 'end';
+  /** What the step does, e.g. "debootstrap: downloading", "docker build"; the same on all of its events. */
+  name: string;
+  /** How far it is, when the tool says: `done` of `total` `unit`s (total may be unknown). */
+  done?: number;
+  total?: number;
+  unit?: 'packages' | 'steps' | 'bytes';
+  /** On `end`: the step did not succeed (the build may still go on another way). */
+  failed?: boolean;
 }
 
 export type ProgressFn = (event: ImageProgress) => void;

@@ -23,6 +23,8 @@ import {
 } from '../../src-main/images/index';
 import { RECIPE_VERSION, defaultCacheDir } from '../../src-main/images/paths';
 import { resolvePause } from '../../src-main/images/pauseImage';
+import { ImageBuildProgress } from '../../src-main/cli/progress';
+import { buildLogPath } from '../../src-main/cli/progressLog';
 
 const RESOURCES = path.resolve(__dirname, '../../resources/images');
 
@@ -456,6 +458,30 @@ describe('node and hello images', () => {
     expect(docker.removed).toContain(v1.id);
     expect(events.find((e) => e.kind === 'hello' && e.phase === 'building')?.message).toMatch(/rebuilding flotilla\/hello:1.0: its inputs changed/);
     await expect(ensureHelloImage(docker as unknown as Docker, 'bad tag', { resourcesDir, cacheDir })).rejects.toThrow(/not a valid image tag/);
+  });
+});
+
+describe('a failing build, as flotilla up shows it', () => {
+  it('marks the stage failed and prints where the full build log is, which holds the output and the error', async () => {
+    const docker = new FakeDocker();
+    docker.add('node:22-slim');
+    docker.failBuild = (call) => (call.opts.t === 'flotilla/hello:1.0' ? 'The command returned a non-zero code: 1' : undefined);
+    const cacheDir = await mkdtemp(path.join(tmp, 'cache-'));
+    const logFile = buildLogPath(path.join(tmp, 'data-failing'));
+    let screen = '';
+    const view = new ImageBuildProgress({ out: { write: (t: string) => (screen += t), isTTY: false }, logFile, env: {}, autoTick: false });
+    const err = (await ensureHelloImage(docker as unknown as Docker, '1.0', { resourcesDir: RESOURCES, cacheDir, onProgress: view.onImageProgress }).catch((e: Error) => e)) as Error;
+    expect(err.message).toBe('The command returned a non-zero code: 1');
+    expect(view.failed(err)).toBe(true);
+    view.close();
+    expect(screen).toMatch(/^✓ base +built flotilla\/base:[0-9a-f]{16} in /m);
+    expect(screen).toMatch(/^✗ hello:1\.0 docker build 1\/3 \(33%\) {2}0:00$/m);
+    expect(screen).toContain(`The image build failed. Full build log: ${logFile}\n`);
+    expect(screen).not.toContain('Step 1/3'); // raw output stays in the log
+    const log = await readFile(logFile, 'utf8');
+    expect(log).toContain('hello:1.0 | Step 1/3 : FROM x');
+    expect(log).toContain('hello:1.0 | ERROR: The command returned a non-zero code: 1');
+    expect(log).toMatch(/failed: The command returned a non-zero code: 1\n$/);
   });
 });
 
