@@ -158,7 +158,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await docker?.cluster.close();
         await hollow?.stop();
         scheduler?.stop();
-        controllerManager?.stop();
+        await controllerManager?.stop();
         for (const c of clients) c.close();
         await apiserver.close();
         await store.close();

@@ -1,3 +1,6 @@
+import { systemClock, type PassiveClock } from '../api/clock.js';
+import { nowISO } from '../api/time.js';
+import { TokenBucket } from '../api/tokenBucket.js';
 import type { Event, KubeObject } from '../api/types.js';
 import { ApiClient, isNotFound } from './apiClient.js';
 
@@ -26,7 +29,7 @@ export interface CorrelatorOptions {
   spamQps?: number;
   /** Entries of each cache (client-go: 4096). */
   cacheSize?: number;
-  now?: () => number;
+  clock?: PassiveClock;
 }
 
 /** What was written (or would have been) for a deduplication key. */
@@ -42,16 +45,7 @@ interface Similar {
   last: number;
 }
 
-interface Bucket {
-  tokens: number;
-  last: number;
-}
-
 export const COMBINED_PREFIX = '(combined from similar events): ';
-
-function nowISO(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** A Map kept to `max` entries, least recently set first out (the LRU caches of client-go). */
 class Lru<V> {
@@ -73,12 +67,12 @@ class Lru<V> {
 export class EventRecorder {
   private readonly seen: Lru<Seen>;
   private readonly similar: Lru<Similar>;
-  private readonly spam: Lru<Bucket>;
+  private readonly spam: Lru<TokenBucket>;
   private readonly maxSimilar: number;
   private readonly maxIntervalMs: number;
   private readonly burst: number;
   private readonly qps: number;
-  private readonly now: () => number;
+  private readonly clock: PassiveClock;
   private seq = 0;
 
   constructor(
@@ -95,7 +89,7 @@ export class EventRecorder {
     this.maxIntervalMs = opts.maxIntervalMs ?? 600_000;
     this.burst = opts.spamBurst ?? 25;
     this.qps = opts.spamQps ?? 1 / 300;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
   }
 
   event(obj: KubeObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
@@ -105,7 +99,7 @@ export class EventRecorder {
   async record(obj: KubeObject, type: EventType, reason: string, message: string, fieldPath?: string): Promise<void> {
     const m = obj.metadata;
     const namespace = m.namespace || 'default';
-    const nowMs = this.now();
+    const nowMs = this.clock.now();
     const now = nowISO(nowMs);
     const source = [this.component, this.host ?? '', obj.kind, namespace, m.name, m.uid, obj.apiVersion].join('\u0000');
 
@@ -133,12 +127,9 @@ export class EventRecorder {
 
     // Spam filter (client-go's EventSourceObjectSpamFilter): a token bucket per source and object.
     let bucket = this.spam.get(source);
-    if (!bucket) bucket = { tokens: this.burst, last: nowMs };
-    else bucket.tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.last) / 1000) * this.qps);
-    bucket.last = nowMs;
+    if (!bucket) bucket = new TokenBucket(this.qps, this.burst, this.clock);
     this.spam.set(source, bucket);
-    if (bucket.tokens < 1) return;
-    bucket.tokens--;
+    if (!bucket.take()) return;
 
     if (repeat) {
       const patch: Record<string, unknown> = { count: seen.count, lastTimestamp: now };

@@ -1,10 +1,17 @@
+import { systemClock, type Clock, type TimerHandle } from '../api/clock.js';
+
 // A work queue as controllers use it in client-go: a key is queued at most once, a key being
 // processed is never processed by two workers at once (a re-add while busy runs it again after),
-// and failures are retried with per-key exponential backoff until forget().
+// failures are retried with per-key exponential backoff until forget(), and a key added for later
+// waits for the earliest time asked (client-go's delaying queue). Delays run on the injected
+// clock, so tests advance a ManualClock instead of sleeping.
 
 export interface WorkQueueOptions {
+  /** First retry delay of a failing key; doubles per failure (client-go: 5 ms). */
   baseDelayMs?: number;
+  /** Longest retry delay. */
   maxDelayMs?: number;
+  clock?: Clock;
 }
 
 export class WorkQueue {
@@ -13,11 +20,15 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Keys waiting to be added: when, and the timer that will add them. */
+  private readonly timers = new Map<string, { at: number; handle: TimerHandle }>();
+  private readonly clock: Clock;
   private readonly waiters: (() => void)[] = [];
   private shuttingDown = false;
 
-  constructor(private readonly opts: WorkQueueOptions = {}) {}
+  constructor(private readonly opts: WorkQueueOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
@@ -27,18 +38,21 @@ export class WorkQueue {
     this.waiters.shift()?.();
   }
 
+  /** Adds the key after ms; a key already waiting keeps the earlier of the two times. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
+    const at = this.clock.now() + ms;
     const existing = this.timers.get(key);
-    if (existing) clearTimeout(existing);
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.add(key);
-      }, ms),
-    );
+    if (existing) {
+      if (existing.at <= at) return;
+      this.clock.clearTimeout(existing.handle);
+    }
+    const handle = this.clock.setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    this.timers.set(key, { at, handle });
   }
 
   addRateLimited(key: string): void {
@@ -108,7 +122,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t.handle);
     this.timers.clear();
     // Wake every waiting worker so it can see the shutdown.
     for (const w of this.waiters.splice(0)) w();

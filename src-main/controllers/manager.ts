@@ -1,6 +1,6 @@
 import { ApiClient } from '../client/apiClient.js';
 import { InformerFactory, trimManagedFields } from '../client/informer.js';
-import { makeContext, type Controller } from './controller.js';
+import { makeContext, type Controller, type ControllerContext } from './controller.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './options.js';
 import { ReplicaSetController } from './replicaset/replicasetController.js';
 import { DeploymentController } from './deployment/deploymentController.js';
@@ -18,20 +18,9 @@ import { EndpointSliceController } from './endpointslice/endpointSliceController
 // managedFields. `informers` lets the process share its informer cache with other in-process
 // components (the control plane shares it with the scheduler); writes still go through `client`.
 
-export interface ControllerManager {
-  controllers: Controller[];
-  stop(): void;
-}
-
-export async function startControllerManager(
-  client: ApiClient,
-  options: Partial<ControllerOptions> = {},
-  log: (l: string) => void = () => {},
-  informers: InformerFactory = new InformerFactory(client, { transform: trimManagedFields }),
-): Promise<ControllerManager> {
-  const release = informers.acquire();
-  const ctx = makeContext(client, informers, { ...DEFAULT_CONTROLLER_OPTIONS, ...options }, log);
-  const controllers: Controller[] = [
+/** Every control loop the manager runs, constructed (constructors touch no informer). */
+export function newControllers(ctx: ControllerContext): Controller[] {
+  return [
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
     new GarbageCollector(ctx),
@@ -42,14 +31,32 @@ export async function startControllerManager(
     new EndpointsController(ctx),
     new EndpointSliceController(ctx),
   ];
+}
+
+export interface ControllerManager {
+  controllers: Controller[];
+  /** Stops every controller; resolves once their workers have returned. */
+  stop(): Promise<void>;
+}
+
+export async function startControllerManager(
+  client: ApiClient,
+  options: Partial<ControllerOptions> = {},
+  log: (l: string) => void = () => {},
+  informers: InformerFactory = new InformerFactory(client, { transform: trimManagedFields }),
+): Promise<ControllerManager> {
+  const release = informers.acquire();
+  const ctx = makeContext(client, informers, { ...DEFAULT_CONTROLLER_OPTIONS, ...options }, log);
+  const controllers = newControllers(ctx);
   for (const c of controllers) c.init();
   await informers.start();
   for (const c of controllers) c.run();
   return {
     controllers,
-    stop() {
-      for (const c of controllers) c.stop();
+    async stop() {
+      const stopping = controllers.map((c) => c.stop());
       release();
+      await Promise.all(stopping);
     },
   };
 }

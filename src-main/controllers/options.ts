@@ -21,7 +21,7 @@ export interface ControllerOptions {
   leaseRenewIntervalMs: number;
   /** Lease duration kubelets write into their Lease. */
   leaseDurationSeconds: number;
-  /** Workers per controller. */
+  /** Workers on each queue of every controller (kube's --concurrent-*-syncs, one value here). */
   workers: number;
   /** Terminated pods kept before pod GC deletes the oldest (kube: 12500). */
   terminatedPodGCThreshold: number;

@@ -2,6 +2,7 @@
 // renderer sees only what is exposed here, and only the allow-listed channels.
 import { contextBridge, ipcRenderer } from 'electron';
 import { isIpcChannel, type FlotillaApi, type IpcEnvelope, type IpcErrorInfo } from './ipcChannels.js';
+import { errorMessage } from '../api/errors.js';
 
 function failure(message: string): IpcEnvelope<never> {
   const error: IpcErrorInfo = { name: 'Error', message };
@@ -17,7 +18,7 @@ const flotilla: FlotillaApi = {
     } catch (err) {
       // Only reached when no handler answered (e.g. main is shutting down): handlers themselves
       // always resolve with an envelope.
-      return failure(err instanceof Error ? err.message : String(err));
+      return failure(errorMessage(err));
     }
   },
 };

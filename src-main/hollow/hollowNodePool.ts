@@ -2,7 +2,7 @@ import type { Lease, Node, Pod, PodStatus, Taint } from '../api/types.js';
 import { ApiClient, isAlreadyExists, isConflict, isNotFound } from '../client/apiClient.js';
 import { Informer, keyOf } from '../client/informer.js';
 import { WorkQueue } from '../client/workQueue.js';
-import { nowISO } from '../controllers/util/pods.js';
+import { nowISO } from '../api/time.js';
 
 // Hollow nodes, like Kubernetes' kubemark: Node objects with a simulated kubelet that renews
 // Leases and reports the pods bound to it Running and Ready (with a fake IP) after a delay,

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../api/clock.js';
+import { systemClock, type PassiveClock } from '../api/clock.js';
 
 // Per-key exponential backoff, as kube's flowcontrol.Backoff drives CrashLoopBackOff and
 // ImagePullBackOff: the first failure of a key is retried at once and sets its delay to `base`;
@@ -32,7 +32,7 @@ export class Backoff implements BackoffView {
 
   constructor(
     private readonly opts: BackoffOptions,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: PassiveClock = systemClock,
   ) {}
 
   /** The current delay of a key (0 when it has none). */

@@ -1,4 +1,5 @@
 import type { Lease, Node, NodeCondition, NodeStatus } from '../api/types.js';
+import { nowISO as isoSeconds } from '../api/time.js';
 
 // The Node object a kubelet registers and keeps current (kube's kubelet_node_status.go): labels,
 // capacity = allocatable (no system reservations on a Flotilla node), addresses, nodeInfo with
@@ -19,10 +20,6 @@ export interface NodeFacts {
 
 export function goArch(arch: string): string {
   return arch === 'x64' ? 'amd64' : arch === 'ia32' ? '386' : arch;
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The four conditions a healthy kubelet reports, keeping transition times that did not change. */

@@ -16,6 +16,7 @@ import {
   type ContainerKind,
 } from './labels.js';
 import { Demuxer, demuxAll } from './streams.js';
+import { nowISO } from '../api/time.js';
 
 // The kubelet's container runtime: the ContainerRuntime seam (everything the pod worker, the
 // image manager, volumes and hooks do with containers) and its Docker implementation. Pod
@@ -73,7 +74,7 @@ export function k8sTime(t: string | undefined): string | undefined {
   if (!t || t.startsWith('0001-01-01') || t === ZERO_TIME) return undefined;
   const ms = Date.parse(t);
   if (Number.isNaN(ms)) return undefined;
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return nowISO(ms);
 }
 
 export function isDockerNotFound(e: unknown): boolean {

@@ -1,5 +1,6 @@
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 import type { RuntimeContainer } from './runtime.js';
+import { nowISO as isoSeconds } from '../api/time.js';
 
 // Pod status from what Docker shows plus what only the kubelet knows (why a container is waiting,
 // probe results), as kube's kubelet computes it (kubelet_pods.go generateAPIPodStatus, getPhase,
@@ -38,9 +39,6 @@ export interface StatusInput {
   now: Date;
 }
 
-export function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export function dockerContainerID(id: string): string {
   return `docker://${id}`;

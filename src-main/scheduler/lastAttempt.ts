@@ -1,4 +1,5 @@
 import type { ScheduleResult } from './framework.js';
+import { nowISO } from '../api/time.js';
 
 // The outcome of a pod's last scheduling attempt, kept on the pod as a compact JSON annotation so
 // the dashboard can show why a pod went where it did (or nowhere):
@@ -35,7 +36,7 @@ export function buildLastAttempt(result: ScheduleResult, now: Date = new Date())
     filtered[`(${rest.length} other reasons)`] = rest.reduce((a, [, c]) => a + c, 0);
   }
   const out: LastAttempt = {
-    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    time: nowISO(now),
     result: result.node ? 'Scheduled' : 'Unschedulable',
     ...(result.node ? { node: result.node } : {}),
     filtered,

@@ -40,22 +40,3 @@ export class LoadMonitor {
     return this.utilization >= this.threshold;
   }
 }
-
-/** A token bucket: `rate` tokens per second, holding at most `rate` (one second's worth). */
-export class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
-  }
-
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
-  }
-}

@@ -10,7 +10,9 @@ import { fitErrorMessage } from './fitError.js';
 import { Framework, type FrameworkOptions, type ScheduleResult } from './framework.js';
 import { attemptSignature, buildLastAttempt, encodeLastAttempt, LAST_ATTEMPT_ANNOTATION, type LastAttempt } from './lastAttempt.js';
 import { nodeSchedulingFingerprint } from './nodeFingerprint.js';
-import { LoadMonitor, TokenBucket } from './loadMonitor.js';
+import { LoadMonitor } from './loadMonitor.js';
+import { TokenBucket } from '../api/tokenBucket.js';
+import { nowISO } from '../api/time.js';
 import { isTerminal, newPodInfo, podKey } from './podInfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 
@@ -80,10 +82,6 @@ export function truncateEventMessage(message: string): string {
   if (Buffer.byteLength(message) <= max) return message;
   const suffix = ' ...';
   return Buffer.from(message).subarray(0, max - suffix.length).toString('utf8').replace(/\uFFFD$/, '') + suffix;
-}
-
-function nowISO(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** What events and the recorder need: kind and apiVersion are missing on list items. */

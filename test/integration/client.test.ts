@@ -2,7 +2,6 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import { ApiClient, ApiRequestError } from '../../src-main/client/apiClient.js';
 import { Informer } from '../../src-main/client/informer.js';
-import { WorkQueue } from '../../src-main/client/workQueue.js';
 import type { ConfigMap } from '../../src-main/api/types.js';
 
 // The client library every component is built on, against a real API server.
@@ -81,37 +80,5 @@ describe('Informer', () => {
     expect(inf.list().map((o) => o.metadata.name)).toEqual(['keep']);
     expect(inf.get('relist', 'keep')!.data).toEqual({ i: '29' });
     inf.stop();
-  });
-});
-
-describe('WorkQueue', () => {
-  it('dedupes keys, never runs one key twice at once, and retries failures with backoff', async () => {
-    const q = new WorkQueue({ baseDelayMs: 5 });
-    const running = new Set<string>();
-    let overlap = false;
-    const runs: string[] = [];
-    let failOnce = true;
-    const done = q.run(4, async (k) => {
-      if (running.has(k)) overlap = true;
-      running.add(k);
-      runs.push(k);
-      await new Promise((r) => setTimeout(r, 5));
-      running.delete(k);
-      if (k === 'b' && failOnce) {
-        failOnce = false;
-        throw new Error('transient');
-      }
-    });
-    q.add('a');
-    q.add('a');
-    q.add('b');
-    await new Promise((r) => setTimeout(r, 1)); // 'a' is now running
-    q.add('a'); // re-added while running: runs once more afterwards
-    await until(() => runs.filter((r) => r === 'b').length === 2 && runs.filter((r) => r === 'a').length === 2);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(runs.filter((r) => r === 'a').length).toBe(2);
-    expect(overlap).toBe(false);
-    q.shutDown();
-    await done;
   });
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const ctl of controllers) ctl.stop();
+  await Promise.all(controllers.map((ctl) => ctl.stop()));
   informers?.stop();
   client?.close();
   await c?.stop();

@@ -1,10 +1,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import type { Event, KubeList, Node, Pod } from '../../src-main/api/types.js';
+import type { NodeLifecycleController } from '../../src-main/controllers/nodelifecycle/nodeLifecycleController.js';
 
 // The node lifecycle and taint eviction controllers with the desktop timing defaults (Lease
 // renewed every 2 s, a node silent for 6 s is Unknown and tainted, pods tolerate that for 3 s),
 // against the real API server, scheduler, ReplicaSet/Deployment controllers and hollow nodes.
+// What happens is checked here; exactly when is checked on a manual clock in
+// nodelifecycle-clock.test.ts, so nothing here asserts how long anything took.
 
 let c: TestCluster;
 beforeAll(async () => {
@@ -49,12 +52,8 @@ describe('node lifecycle', () => {
     const t0 = Date.now();
     c.cp.hollow!.stopHeartbeat(victim);
 
-    // NotReady in `kubectl get nodes` once the last renewal is 6 s old: 4-7 s after the stop,
-    // since the Lease was renewed up to 2 s before it.
+    // NotReady in `kubectl get nodes` once the last renewal is 6 s old.
     await until('kubectl shows NotReady', async () => new RegExp(`${victim}\\s+NotReady\\s`).test(await c.kubectlOK(['get', 'nodes'])), 12_000, 250);
-    const notReadyAfter = Date.now() - t0;
-    expect(notReadyAfter).toBeGreaterThan(3500);
-    expect(notReadyAfter).toBeLessThan(10_000);
     const n = await node(victim);
     const conds = Object.fromEntries(n.status!.conditions!.map((x) => [x.type, x]));
     for (const t of ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure']) {
@@ -72,12 +71,11 @@ describe('node lifecycle', () => {
       return ps.length > 0 && ps.every((p) => !isReady(p));
     }, 3000);
 
-    // The Deployment's pods run elsewhere within ~10-15 s of the node going silent.
+    // The Deployment's pods run elsewhere.
     await until('6 ready pods off the stopped node', async () => {
       const ps = (await pods('app=web')).filter((p) => p.spec.nodeName !== victim && !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && isReady(p));
       return ps.length === 6;
-    }, 15_000 - (Date.now() - t0), 200);
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    }, 20_000, 200);
 
     // The evicted pods are terminating (their kubelet is gone), with the reason on them and an event.
     const onVictim = (await pods()).filter((p) => p.spec.nodeName === victim);
@@ -121,15 +119,19 @@ describe('node lifecycle', () => {
     await mk('always', [{ key: 'dedicated', operator: 'Equal', value: 'special', effect: 'NoExecute' }]);
     await until('3 ready pods', async () => (await pods('t=taint')).filter(isReady).length === 3);
 
-    const t0 = Date.now();
+    const taintEviction = (c.cp.controllerManager!.controllers.find((x) => x.name === 'node-lifecycle-controller') as NodeLifecycleController).taintEviction;
+    const beforeTaint = Date.now();
     await c.kubectlOK(['taint', 'node', target, 'dedicated=special:NoExecute']);
-    await until('plain evicted', async () => !(await pods('t=taint')).some((p) => p.metadata.name === 'plain'), 3000, 50);
-    expect(Date.now() - t0).toBeLessThan(2000);
-    expect((await pods('t=taint')).some((p) => p.metadata.name === 'two-seconds')).toBe(true);
+    // At once for the pod that does not tolerate it; two seconds after the controller first saw
+    // the taint (kubectl sets no timeAdded) for the one that tolerates it that long, scheduled
+    // while it still runs; never for the other.
+    const scheduled = await until('two-seconds scheduled', async () => taintEviction.pendingEvictions().get('default/two-seconds'), 5000, 20);
+    expect(scheduled).toBeGreaterThanOrEqual(beforeTaint + 2000);
+    expect(taintEviction.pendingEvictions().has('default/always')).toBe(false);
+    await until('plain evicted', async () => !(await pods('t=taint')).some((p) => p.metadata.name === 'plain'), 5000, 50);
     await until('two-seconds evicted', async () => !(await pods('t=taint')).some((p) => p.metadata.name === 'two-seconds'), 5000, 50);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // timeAdded has second precision
-    await new Promise((r) => setTimeout(r, 1000));
     expect((await pods('t=taint')).map((p) => p.metadata.name)).toEqual(['always']);
+    expect(taintEviction.pendingEvictions().has('default/always')).toBe(false);
 
     await c.kubectlOK(['taint', 'node', target, 'dedicated-']);
     await c.kubectlOK(['delete', 'pod', 'always', '--timeout=20s'], { timeoutMs: 25_000 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiRequestError, type ApiClient } from '../../src-main/client/apiClient.js';
 import { COMBINED_PREFIX, EventRecorder } from '../../src-main/client/eventRecorder.js';
 import type { KubeObject } from '../../src-main/api/types.js';
+import { ManualClock } from '../../src-main/api/clock.js';
 
 /** An API that keeps created events and applies merge patches to them. */
 class FakeEvents {
@@ -28,17 +29,17 @@ class FakeEvents {
 const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', namespace: 'ns', uid: 'u1' } };
 const rs2: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-2', namespace: 'ns', uid: 'u2' } };
 
-function recorder(api: FakeEvents, clock: { t: number }) {
-  return new EventRecorder(api.client, 'replicaset-controller', undefined, { now: () => clock.t });
+function recorder(api: FakeEvents, clock: ManualClock) {
+  return new EventRecorder(api.client, 'replicaset-controller', undefined, { clock });
 }
 
 describe('EventRecorder (client-go EventCorrelator)', () => {
   it('bumps count and lastTimestamp of a repeated event instead of creating another', async () => {
     const api = new FakeEvents();
-    const clock = { t: Date.parse('2025-01-01T00:00:00Z') };
+    const clock = new ManualClock(Date.parse('2025-01-01T00:00:00Z'));
     const r = recorder(api, clock);
     await r.record(rs, 'Warning', 'FailedCreate', 'quota exceeded');
-    clock.t += 1000;
+    clock.advance(1000);
     await r.record(rs, 'Warning', 'FailedCreate', 'quota exceeded');
     expect(api.calls.map((c) => c.verb)).toEqual(['create', 'patch']);
     const [ev] = [...api.events.values()];
@@ -48,7 +49,7 @@ describe('EventRecorder (client-go EventCorrelator)', () => {
 
   it('combines similar events (same object and reason) once 10 different messages were seen', async () => {
     const api = new FakeEvents();
-    const clock = { t: Date.parse('2025-01-01T00:00:00Z') };
+    const clock = new ManualClock(Date.parse('2025-01-01T00:00:00Z'));
     const r = recorder(api, clock);
     for (let i = 0; i < 15; i++) await r.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: web-1-${i}`);
     const evs = [...api.events.values()];
@@ -64,24 +65,24 @@ describe('EventRecorder (client-go EventCorrelator)', () => {
 
   it('forgets similar events after 10 minutes', async () => {
     const api = new FakeEvents();
-    const clock = { t: 0 };
+    const clock = new ManualClock(0);
     const r = recorder(api, clock);
     for (let i = 0; i < 9; i++) await r.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: a-${i}`);
-    clock.t += 601_000;
+    clock.advance(601_000);
     await r.record(rs, 'Normal', 'SuccessfulCreate', 'Created pod: b-0');
     expect([...api.events.values()].every((e) => !e.message.startsWith(COMBINED_PREFIX))).toBe(true);
   });
 
   it('lets one source write at most 25 events about one object in a burst, then one per 5 minutes', async () => {
     const api = new FakeEvents();
-    const clock = { t: 0 };
+    const clock = new ManualClock(0);
     const r = recorder(api, clock);
     for (let i = 0; i < 40; i++) await r.record(rs, 'Warning', `Reason${i}`, 'm');
     expect(api.calls).toHaveLength(25);
     // Other objects have budgets of their own.
     await r.record(rs2, 'Warning', 'Reason0', 'm');
     expect(api.calls).toHaveLength(26);
-    clock.t += 300_000;
+    clock.advance(300_000);
     await r.record(rs, 'Warning', 'Reason0', 'm');
     await r.record(rs, 'Warning', 'Reason1', 'm');
     expect(api.calls).toHaveLength(27);
@@ -90,14 +91,14 @@ describe('EventRecorder (client-go EventCorrelator)', () => {
 
   it('creates an event whose first write was dropped when it is next allowed, with the count observed', async () => {
     const api = new FakeEvents();
-    const clock = { t: 0 };
-    const r = new EventRecorder(api.client, 'kubelet', 'node-1', { now: () => clock.t, spamBurst: 1 });
+    const clock = new ManualClock(0);
+    const r = new EventRecorder(api.client, 'kubelet', 'node-1', { clock, spamBurst: 1 });
     const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u' } };
     await r.record(pod, 'Normal', 'Pulling', 'Pulling image "x"');
     await r.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
     await r.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
     expect(api.calls.map((c) => c.body.reason ?? c.verb)).toEqual(['Pulling']);
-    clock.t += 300_000;
+    clock.advance(300_000);
     await r.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
     expect(api.calls.map((c) => c.verb)).toEqual(['create', 'patch', 'create']);
     expect(api.calls[2]!.body).toMatchObject({ reason: 'Failed', count: 3, firstTimestamp: '1970-01-01T00:00:00Z', source: { component: 'kubelet', host: 'node-1' } });

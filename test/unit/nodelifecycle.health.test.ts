@@ -12,7 +12,8 @@ import {
   taintRateFor,
   unknownConditions,
 } from '../../src-main/controllers/nodelifecycle/health.js';
-import { TokenBucket } from '../../src-main/controllers/nodelifecycle/rateLimiter.js';
+import { ManualClock } from '../../src-main/api/clock.js';
+import { TokenBucket } from '../../src-main/api/tokenBucket.js';
 import { nodeZoneKey } from '../../src-main/controllers/util/nodes.js';
 
 const CREATED = '2024-05-01T10:00:00Z';
@@ -102,16 +103,34 @@ describe('zones', () => {
   });
 
   it('rate limits with a token bucket', () => {
-    const b = new TokenBucket(1, 1, 0);
-    expect(b.tryTake(0)).toBe(true);
-    expect(b.tryTake(500)).toBe(false);
-    expect(b.tryTake(1000)).toBe(true);
-    b.setRate(0, 2000);
-    expect(b.tryTake(10_000)).toBe(false);
-    b.setRate(2, 10_000);
-    expect(b.tryTake(10_000)).toBe(true);
-    expect(b.tryTake(10_400)).toBe(false);
-    expect(b.tryTake(10_500)).toBe(true);
+    const clock = new ManualClock(0);
+    const b = new TokenBucket(1, 1, clock);
+    expect(b.take()).toBe(true);
+    clock.set(500);
+    expect(b.take()).toBe(false);
+    clock.set(1000);
+    expect(b.take()).toBe(true);
+    clock.set(2000);
+    b.setRate(0);
+    clock.set(10_000);
+    expect(b.take()).toBe(false);
+    b.setRate(2);
+    expect(b.take()).toBe(true);
+    clock.set(10_400);
+    expect(b.take()).toBe(false);
+    clock.set(10_500);
+    expect(b.take()).toBe(true);
+  });
+
+  it('holds at most burst tokens and gains nothing from a clock stepped back', () => {
+    const clock = new ManualClock(10_000);
+    const b = new TokenBucket(10, 3, clock);
+    expect([b.take(), b.take(), b.take(), b.take()]).toEqual([true, true, true, false]);
+    clock.advance(60_000); // a minute idle refills to the burst, no further
+    expect([b.take(), b.take(), b.take(), b.take()]).toEqual([true, true, true, false]);
+    clock.set(0);
+    expect(b.take()).toBe(false);
+    expect(new TokenBucket(0, 5, clock).take()).toBe(false);
   });
 });
 

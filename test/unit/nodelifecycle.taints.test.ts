@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { Pod, Taint, Toleration } from '../../src-main/api/types.js';
-import { matchingTolerations, toleratesTaint, untoleratedTaints } from '../../src-main/controllers/util/taints.js';
+import { findToleration, toleratesTaint, tolerationsTolerateTaint } from '../../src-main/api/taints.js';
 import { evictionDecision, noExecuteTaints, podBoundAt } from '../../src-main/controllers/nodelifecycle/tainteviction/evictionTime.js';
 import { addDefaultTolerations } from '../../src-main/api/defaults/tolerations.js';
 
@@ -29,14 +29,17 @@ describe('toleration matching (kube ToleratesTaint)', () => {
     expect(toleratesTaint({ key: 'k', operator: 'Equal', value: '' }, { key: 'k', value: 'v', effect: 'NoExecute' })).toBe(false);
   });
 
-  it('reports the first toleration used per taint, and untolerated taints', () => {
+  it('finds the first toleration that tolerates a taint', () => {
     const tols: Toleration[] = [
       { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 },
       { operator: 'Exists' },
     ];
-    expect(matchingTolerations([unreachable, notReady], tols)).toEqual({ allTolerated: true, used: [tols[0], tols[1]] });
-    expect(matchingTolerations([unreachable, notReady], [tols[0]!])).toEqual({ allTolerated: false, used: [] });
-    expect(untoleratedTaints([unreachable, notReady, { key: 'x', effect: 'NoSchedule' }], [tols[0]!], ['NoExecute'])).toEqual([notReady]);
+    expect(findToleration(tols, unreachable)).toBe(tols[0]);
+    expect(findToleration(tols, notReady)).toBe(tols[1]);
+    expect(findToleration([tols[0]!], notReady)).toBeUndefined();
+    expect(findToleration(undefined, notReady)).toBeUndefined();
+    expect(tolerationsTolerateTaint([tols[0]!], unreachable)).toBe(true);
+    expect(tolerationsTolerateTaint([tols[0]!], notReady)).toBe(false);
   });
 });
 

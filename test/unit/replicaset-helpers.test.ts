@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { ManualClock } from '../../src-main/api/clock.js';
 import type { Pod, PodStatus, ReplicaSet } from '../../src-main/api/types.js';
 import { compareForDeletion, podsToDelete, POD_DELETION_COST_ANNOTATION } from '../../src-main/controllers/util/activePods.js';
 import { ControllerExpectations } from '../../src-main/controllers/util/expectations.js';
@@ -60,8 +61,8 @@ describe('which pods a ReplicaSet deletes first', () => {
 
 describe('expectations', () => {
   it('holds a ReplicaSet until its creations and deletions are observed, or expire', () => {
-    let now = 0;
-    const e = new ControllerExpectations(1000, () => now);
+    const clock = new ManualClock(0);
+    const e = new ControllerExpectations(1000, clock);
     expect(e.satisfied('ns/rs')).toBe(true);
     e.expectCreations('ns/rs', 2);
     expect(e.satisfied('ns/rs')).toBe(false);
@@ -74,9 +75,9 @@ describe('expectations', () => {
     e.deletionObserved('ns/rs', 'ns/p1');
     e.deletionObserved('ns/rs', 'ns/p1'); // the DELETED event after the deletionTimestamp update
     expect(e.satisfied('ns/rs')).toBe(false);
-    now = 1001;
+    clock.set(1001);
     expect(e.satisfied('ns/rs')).toBe(true); // expired
-    now = 0;
+    clock.set(0);
     e.deletionObserved('ns/rs', 'ns/p2');
     expect(e.satisfied('ns/rs')).toBe(true);
     e.forget('ns/rs');
@@ -93,7 +94,7 @@ describe('slow start', () => {
       calls++;
       inFlight++;
       batches.push(inFlight);
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setImmediate(r)); // let the rest of the batch start
       inFlight--;
     });
     expect(ok).toEqual({ successes: 10 });
@@ -220,8 +221,8 @@ describe('namespace termination', () => {
 
 describe('recent writes', () => {
   it('prefers our newer copy until the informer catches up', () => {
-    let now = 0;
-    const w = new RecentWrites<ReplicaSet>(1000, () => now);
+    const clock = new ManualClock(0);
+    const w = new RecentWrites<ReplicaSet>(1000, clock);
     const cached: ReplicaSet = { metadata: { uid: 'u', resourceVersion: '10', name: 'a' }, spec: { replicas: 3, selector: {} } };
     const mine: ReplicaSet = { metadata: { uid: 'u', resourceVersion: '12', name: 'a' }, spec: { replicas: 2, selector: {} } };
     const created: ReplicaSet = { metadata: { uid: 'n', resourceVersion: '13', name: 'b' }, spec: { replicas: 1, selector: {} } };
@@ -232,7 +233,7 @@ describe('recent writes', () => {
     expect(w.merge([cached], () => false).map((r) => r.metadata.name)).toEqual(['a']);
     expect(w.view({ ...cached, metadata: { ...cached.metadata, resourceVersion: '12' } }).metadata.resourceVersion).toBe('12');
     expect(w.view(cached).spec.replicas).toBe(3); // caught up: dropped
-    now = 2000;
+    clock.set(2000);
     expect(w.merge([], () => true)).toEqual([]); // expired
     expect(rvNewer('100', '99')).toBe(true);
     expect(rvNewer('99', '100')).toBe(false);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeNode, makeNodeInfo, makePod, makePodInfo } from '../../src-main/scheduler/testing.js';
 import { filterNodeUnschedulable, ERR_REASON_UNSCHEDULABLE } from '../../src-main/scheduler/plugins/nodeUnschedulable.js';
 import { filterTaintToleration, countIntolerablePreferNoSchedule, defaultNormalize, TaintTolerationScore } from '../../src-main/scheduler/plugins/taintToleration.js';
-import { toleratesTaint } from '../../src-main/scheduler/plugins/tolerations.js';
+import { toleratesTaint } from '../../src-main/api/taints.js';
 import { filterNodeReady, ERR_REASON_NOT_READY } from '../../src-main/scheduler/plugins/nodeReady.js';
 import { filterNodeAffinity, matchRequirement, preferredAffinityWeight, ERR_REASON_NODE_AFFINITY, NodeAffinityScore } from '../../src-main/scheduler/plugins/nodeAffinity.js';
 import { filterNodePorts, ERR_REASON_PORTS } from '../../src-main/scheduler/plugins/nodePorts.js';

@@ -3,10 +3,8 @@
 // admission step, not defaulting, so applyDefaults does not call it; the registry does on create.
 
 import type { KubeObject } from '../types.js';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../taints.js';
 import { ensureObj, objects } from './util.js';
-
-export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
-export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
 /**
  * Adds `{key, operator: Exists, effect: NoExecute, tolerationSeconds}` for the two taints unless the
@@ -22,7 +20,7 @@ export function addDefaultTolerations(pod: KubeObject, tolerationSeconds = 300):
       if (effect !== '' && effect !== 'NoExecute') return false;
       return t.key === key || t.key === undefined || t.key === null || t.key === '';
     });
-  const add = [NOT_READY_TAINT, UNREACHABLE_TAINT]
+  const add = [TAINT_NOT_READY, TAINT_UNREACHABLE]
     .filter((key) => !tolerates(key))
     .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds }));
   if (add.length) spec.tolerations = [...(Array.isArray(spec.tolerations) ? spec.tolerations : []), ...add];

@@ -15,6 +15,7 @@ import { fieldErr, type FieldError } from '../../api/validation/fieldErrors.js';
 import { queryBool, queryInt, queryOptionalBool } from '../../api/queryParams.js';
 import { checkForce, dryRunOf, fieldManagerOf, type OptionsKind } from './options.js';
 import { applyScale, scaleOf, type Scale } from './scale.js';
+import { nowISO } from '../../api/time.js';
 
 // REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
 // list / watch / get / create / update / patch / delete and the status, scale, binding and
@@ -351,7 +352,7 @@ async function serverSideApplyPatch(
       force,
       resourceKey: r.key,
       apiVersion: apiVersionOf(r),
-      now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      now: nowISO(),
     }).object as KubeObject;
   } catch (e) {
     throw patchError(e);

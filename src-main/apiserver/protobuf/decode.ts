@@ -5,6 +5,7 @@
 // model omitempty, pointers and value structs. Wire-level reading is protobufjs's Reader.
 import protobuf from 'protobufjs/minimal.js';
 import { MESSAGES } from './schema.js';
+import { nowISO } from '../../api/time.js';
 
 export class ProtobufDecodeError extends Error {
   override name = 'ProtobufDecodeError';
@@ -184,7 +185,7 @@ function readTime(r: Reader): string | null {
   if (seconds === GO_ZERO_TIME_UNIX) return null;
   const d = new Date(seconds * 1000);
   if (Number.isNaN(d.getTime())) throw new ProtobufDecodeError(`time out of range: ${seconds}s`);
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return nowISO(d);
 }
 
 function readFieldsV1(r: Reader): unknown {

@@ -15,6 +15,7 @@ import { buildStrategies, strategyOf } from './strategies/index.js';
 import { SYSTEM_NAMESPACES } from './strategies/namespaces.js';
 import { matchesRequirements, type LabelRequirement } from '../selectors/labels.js';
 import { matchesFields, type FieldRequirement } from '../selectors/fields.js';
+import { nowISO } from '../../api/time.js';
 
 // The generic registry (kube's genericregistry.Store): the object lifecycle shared by every
 // resource — names, uid, creationTimestamp, generation, status/spec separation, defaulting,
@@ -65,9 +66,6 @@ function clone<T>(o: T): T {
   return structuredClone(o);
 }
 
-function nowISO(d?: Date): string {
-  return (d ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** JSON of an object without the fields that change on every write: no-op update detection. */
 function comparable(o: KubeObject): string {

@@ -1,11 +1,9 @@
 import type { Deployment, OwnerReference, Pod, ReplicaSet } from '../../api/types.js';
-import { isConflict, type ApiClient } from '../../client/apiClient.js';
+import type { ApiClient } from '../../client/apiClient.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
 import { selectorMatcher } from '../../apiserver/selectors/labels.js';
-import type { Controller, ControllerContext } from '../controller.js';
-import { errorMessage } from '../replicaset/replicasetStatus.js';
+import { BaseController, type ControllerContext } from '../controller.js';
 import { ControllerRefManager } from '../util/controllerRefManager.js';
 import { CONTROLLER_UID_INDEX, ensureOwnershipIndexes, ownedAndOrphans } from '../util/indexes.js';
 import { controllerRef } from '../util/ownerRefs.js';
@@ -22,20 +20,20 @@ import { DEPLOYMENTS, deploymentWithKind, REPLICASETS, SyncContext, type Deploym
 // changes to themselves, their ReplicaSets and their pods (pods matter because rollout limits are
 // computed from observed pods, see util/replicaSets.ts ReplicaCounts).
 
-export class DeploymentController implements Controller, DeploymentHost {
-  readonly name = 'deployment';
+export class DeploymentController extends BaseController implements DeploymentHost {
+  readonly name = 'deployment-controller';
   readonly client: ApiClient;
   readonly recorder: EventRecorder;
-  private readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 30_000 });
-  private readonly recent = new RecentWrites<ReplicaSet>();
+  private readonly queue = this.newQueue((k) => this.sync(k), { baseDelayMs: 5, maxDelayMs: 30_000 });
+  private readonly recent = new RecentWrites<ReplicaSet>(undefined, this.ctx.clock);
   private dInformer!: Informer<Deployment>;
   private rsInformer!: Informer<ReplicaSet>;
   private podInformer!: Informer<Pod>;
-  private running: Promise<void> | undefined;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx);
     this.client = ctx.client;
-    this.recorder = ctx.recorder('deployment-controller');
+    this.recorder = ctx.recorder(this.name);
   }
 
   init(): void {
@@ -63,26 +61,10 @@ export class DeploymentController implements Controller, DeploymentHost {
     });
   }
 
-  run(): void {
-    // A conflict only means the cache was behind: the retry reads fresh data, nothing to report.
-    const onError = (k: string, e: unknown) => {
-      if (!isConflict(e)) this.ctx.log(`deployment ${k}: ${errorMessage(e)}`);
-    };
-    this.running ??= this.queue.run(Math.max(1, this.ctx.options.workers), (k) => this.sync(k), onError);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
   // ---- DeploymentHost ----
 
   now(): number {
-    return Date.now();
-  }
-
-  log(line: string): void {
-    this.ctx.log(line);
+    return this.ctx.clock.now();
   }
 
   enqueueAfter(key: string, ms: number): void {

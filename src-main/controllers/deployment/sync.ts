@@ -1,6 +1,6 @@
 import type { Deployment, DeploymentStatus, OwnerReference, ReplicaSet } from '../../api/types.js';
 import { isAlreadyExists, isNotFound } from '../../client/apiClient.js';
-import { errorMessage } from '../replicaset/replicasetStatus.js';
+import { errorMessage } from '../../api/errors.js';
 import { setNewReplicaSetAnnotations, maxRevision, REVISION_ANNOTATION, replicasAnnotationsNeedUpdate, setReplicasAnnotations, desiredReplicasAnnotation } from './util/annotations.js';
 import { AVAILABLE, getCondition, Message, newCondition, PROGRESSING, Reason, setCondition } from './util/conditions.js';
 import { desiredReplicas, isRollingUpdate, maxSurge, maxUnavailable } from './util/fenceposts.js';

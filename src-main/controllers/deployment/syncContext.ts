@@ -34,7 +34,6 @@ export interface DeploymentHost {
   rememberReplicaSet(rs: ReplicaSet): void;
   forgetReplicaSet(rs: ReplicaSet): void;
   enqueueAfter(key: string, ms: number): void;
-  log(line: string): void;
 }
 
 export function deploymentWithKind(d: Deployment): Deployment {

@@ -1,12 +1,12 @@
 import type { Endpoints, Pod, Service } from '../../api/types.js';
+import { errorMessage } from '../../api/errors.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/apiClient.js';
-import { runServiceQueue, StaleCacheError } from '../util/serviceQueue.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController, StaleCacheError, type ControllerContext } from '../controller.js';
 import { ServicePods, splitKey } from '../util/servicePods.js';
-import { isApiServerService, isNamespaceTerminating, rvOlder, serviceHasSelector } from '../util/serviceEndpoints.js';
+import { isNamespaceTerminating } from '../util/apiErrors.js';
+import { isApiServerService, rvOlder, serviceHasSelector } from '../util/serviceEndpoints.js';
 import { desiredEndpoints } from './desiredSubsets.js';
 
 // The Endpoints controller (kube's pkg/controller/endpoint): keeps the core/v1 Endpoints object
@@ -17,26 +17,26 @@ import { desiredEndpoints } from './desiredSubsets.js';
 /** Endpoints kept by leader election, never tied to a Service. */
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 
-export class EndpointsController implements Controller {
-  readonly name = 'endpoint-controller';
-  private readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 10_000 });
-  private readonly services: Informer<Service>;
-  private readonly pods: Informer<Pod>;
-  private readonly endpoints: Informer<Endpoints>;
-  private readonly servicePods: ServicePods;
+export class EndpointsController extends BaseController {
+  readonly name = 'endpoints-controller';
+  private readonly queue = this.newQueue((key) => this.sync(key), { baseDelayMs: 5, maxDelayMs: 10_000 });
+  private services!: Informer<Service>;
+  private endpoints!: Informer<Endpoints>;
+  private servicePods!: ServicePods;
   /** resourceVersion of our last write per Service key, until the informer has shown it. */
   private readonly written = new Map<string, string>();
   private readonly recorder: EventRecorder;
 
-  constructor(private readonly ctx: ControllerContext) {
-    this.services = ctx.informers.informer<Service>('services');
-    this.pods = ctx.informers.informer<Pod>('pods');
-    this.endpoints = ctx.informers.informer<Endpoints>('endpoints');
-    this.servicePods = new ServicePods(this.services, this.pods);
-    this.recorder = ctx.recorder(this.name);
+  constructor(ctx: ControllerContext) {
+    super(ctx);
+    // kube's event source for this controller is the singular "endpoint-controller".
+    this.recorder = ctx.recorder('endpoint-controller');
   }
 
   init(): void {
+    this.services = this.ctx.informers.informer<Service>('services');
+    this.endpoints = this.ctx.informers.informer<Endpoints>('endpoints');
+    this.servicePods = new ServicePods(this.services, this.ctx.informers.informer<Pod>('pods'));
     this.servicePods.init();
     const enqueue = (k: string) => this.queue.add(k);
     this.services.addHandlers({
@@ -64,7 +64,7 @@ export class EndpointsController implements Controller {
     });
   }
 
-  run(): void {
+  override run(): void {
     // Endpoints left behind by Services deleted while we were not running (kube's
     // checkLeftoverEndpoints).
     for (const ep of this.endpoints.list()) {
@@ -72,11 +72,7 @@ export class EndpointsController implements Controller {
       const k = keyOf(ep);
       if (!this.services.getByKey(k)) this.queue.add(k);
     }
-    runServiceQueue(this.queue, this.ctx, this.name, (key) => this.sync(key));
-  }
-
-  stop(): void {
-    this.queue.shutDown();
+    super.run();
   }
 
   /** Reconciles the Endpoints of one Service (key "namespace/name"). */
@@ -109,7 +105,7 @@ export class EndpointsController implements Controller {
     } catch (e) {
       if (isConflict(e) || isAlreadyExists(e) || isNotFound(e)) throw e; // our cache is behind: retry
       if (!current && isNamespaceTerminating(e)) return;
-      this.recorder.event(want, 'Warning', current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint', `Failed to ${current ? 'update' : 'create'} endpoint ${key}: ${(e as Error).message}`);
+      this.recorder.event(want, 'Warning', current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint', `Failed to ${current ? 'update' : 'create'} endpoint ${key}: ${errorMessage(e)}`);
       throw e;
     }
   }

@@ -1,12 +1,12 @@
 import type { EndpointSlice, Pod, Service } from '../../api/types.js';
+import { errorMessage } from '../../api/errors.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
-import { runServiceQueue, StaleCacheError } from '../util/serviceQueue.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController, StaleCacheError, type ControllerContext } from '../controller.js';
 import { ServicePods, splitKey } from '../util/servicePods.js';
-import { isApiServerService, isNamespaceTerminating, LABEL_SERVICE_NAME, serviceHasSelector } from '../util/serviceEndpoints.js';
+import { isNamespaceTerminating } from '../util/apiErrors.js';
+import { isApiServerService, LABEL_SERVICE_NAME, serviceHasSelector } from '../util/serviceEndpoints.js';
 import { CONTROLLER_NAME, desiredGroups, LABEL_MANAGED_BY, MAX_ENDPOINTS_PER_SLICE } from './desiredEndpoints.js';
 import { planSlices } from './planSlices.js';
 import { SliceTracker } from './sliceTracker.js';
@@ -25,27 +25,27 @@ function managedServiceKey(slice: EndpointSlice): string | undefined {
   return svc ? `${slice.metadata.namespace ?? ''}/${svc}` : undefined;
 }
 
-export class EndpointSliceController implements Controller {
+export class EndpointSliceController extends BaseController {
   readonly name = 'endpointslice-controller';
   /** Endpoints per slice (kube's --max-endpoints-per-slice). */
   maxEndpointsPerSlice = MAX_ENDPOINTS_PER_SLICE;
-  private readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 10_000 });
-  private readonly services: Informer<Service>;
-  private readonly pods: Informer<Pod>;
-  private readonly slices: Informer<EndpointSlice>;
-  private readonly servicePods: ServicePods;
+  private readonly queue = this.newQueue((key) => this.sync(key), { baseDelayMs: 5, maxDelayMs: 10_000 });
+  private services!: Informer<Service>;
+  private slices!: Informer<EndpointSlice>;
+  private servicePods!: ServicePods;
   private readonly tracker = new SliceTracker();
   private readonly recorder: EventRecorder;
 
-  constructor(private readonly ctx: ControllerContext) {
-    this.services = ctx.informers.informer<Service>('services');
-    this.pods = ctx.informers.informer<Pod>('pods');
-    this.slices = ctx.informers.informer<EndpointSlice>('endpointslices.discovery.k8s.io');
-    this.servicePods = new ServicePods(this.services, this.pods);
-    this.recorder = ctx.recorder(this.name);
+  constructor(ctx: ControllerContext) {
+    super(ctx);
+    // kube's event source for this controller is "endpoint-slice-controller".
+    this.recorder = ctx.recorder('endpoint-slice-controller');
   }
 
   init(): void {
+    this.services = this.ctx.informers.informer<Service>('services');
+    this.slices = this.ctx.informers.informer<EndpointSlice>('endpointslices.discovery.k8s.io');
+    this.servicePods = new ServicePods(this.services, this.ctx.informers.informer<Pod>('pods'));
     this.servicePods.init();
     this.slices.addIndex(SLICES_BY_SERVICE, (s) => {
       const k = managedServiceKey(s);
@@ -77,18 +77,14 @@ export class EndpointSliceController implements Controller {
     });
   }
 
-  run(): void {
+  override run(): void {
     // Slices whose Service went away while we were not running (the garbage collector would get
     // them too, through their ownerReference; this is quicker).
     for (const s of this.slices.list()) {
       const k = managedServiceKey(s);
       if (k) this.queue.add(k);
     }
-    runServiceQueue(this.queue, this.ctx, this.name, (key) => this.sync(key));
-  }
-
-  stop(): void {
-    this.queue.shutDown();
+    super.run();
   }
 
   /** Reconciles the slices of one Service (key "namespace/name"). */
@@ -120,7 +116,7 @@ export class EndpointSliceController implements Controller {
           this.tracker.wrote(key, created);
         } catch (e) {
           if (isNamespaceTerminating(e)) return; // the namespace controller is deleting everything in it
-          errors.push(`create: ${(e as Error).message}`);
+          errors.push(`create: ${errorMessage(e)}`);
         }
       }
     }
@@ -130,7 +126,7 @@ export class EndpointSliceController implements Controller {
         this.tracker.wrote(key, updated);
       } catch (e) {
         if (isConflict(e) || isNotFound(e)) throw e;
-        errors.push(`update ${s.metadata.name}: ${(e as Error).message}`);
+        errors.push(`update ${s.metadata.name}: ${errorMessage(e)}`);
       }
     }
     await this.deleteAll(key, plan.delete);

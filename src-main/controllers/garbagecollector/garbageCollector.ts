@@ -2,8 +2,7 @@ import type { KubeObject, OwnerReference } from '../../api/types.js';
 import { RESOURCES, verbsOf } from '../../api/resources.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController } from '../controller.js';
 import { BoundedSet, forEachLimit } from '../util/concurrency.js';
 import {
   FINALIZER_FOREGROUND,
@@ -43,16 +42,14 @@ import {
 const OWNER_INDEX = 'gc/ownerUID';
 const FANOUT = 8;
 
-export class GarbageCollector implements Controller {
-  readonly name = 'garbage-collector';
+export class GarbageCollector extends BaseController {
+  readonly name = 'garbage-collector-controller';
   private readonly informers = new Map<string, Informer>();
-  private readonly attemptToDelete = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 30_000 });
-  private readonly attemptToOrphan = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 30_000 });
+  private readonly attemptToDelete = this.newQueue((k) => this.syncDelete(k), { baseDelayMs: 50, maxDelayMs: 30_000 }, 'attemptToDelete');
+  private readonly attemptToOrphan = this.newQueue((k) => this.syncOrphan(k), { baseDelayMs: 50, maxDelayMs: 30_000 }, 'attemptToOrphan');
   /** uids known to be gone for good (uids are never reused). */
   private readonly absent = new BoundedSet<string>(4096);
   private readonly unknownKinds = new Set<string>();
-
-  constructor(private readonly ctx: ControllerContext) {}
 
   init(): void {
     for (const r of RESOURCES) {
@@ -69,17 +66,6 @@ export class GarbageCollector implements Controller {
       });
       this.informers.set(r.key, inf);
     }
-  }
-
-  run(): void {
-    const log = (what: string) => (key: string, err: unknown) => this.ctx.log(`garbage-collector: ${what} ${key}: ${(err as Error).message}`);
-    void this.attemptToDelete.run(this.ctx.options.workers, (k) => this.syncDelete(k), log('attemptToDelete'));
-    void this.attemptToOrphan.run(Math.max(1, Math.floor(this.ctx.options.workers / 2)), (k) => this.syncOrphan(k), log('attemptToOrphan'));
-  }
-
-  stop(): void {
-    this.attemptToDelete.shutDown();
-    this.attemptToOrphan.shutDown();
   }
 
   // ---- graph maintenance (informer handlers: synchronous and cheap) ----
@@ -209,7 +195,7 @@ export class GarbageCollector implements Controller {
       const kind = `${ref.apiVersion}/${ref.kind}`;
       if (!this.unknownKinds.has(kind)) {
         this.unknownKinds.add(kind);
-        this.ctx.log(`garbage-collector: ownerReferences to unknown kind ${kind} are ignored`);
+        this.log(`ownerReferences to unknown kind ${kind} are ignored`);
       }
       return 'solid';
     }

@@ -1,11 +1,11 @@
 import type { KubeObject, Namespace } from '../../api/types.js';
 import { RESOURCES, qualifiedResource, resourceByKey, verbsOf, type ResourceDef } from '../../api/resources.js';
+import { errorMessage } from '../../api/errors.js';
+import { nowISO } from '../../api/time.js';
 import { isConflict, isNotFound, resourcePath } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController } from '../controller.js';
 import { forEachLimit } from '../util/concurrency.js';
-import { nowISO } from '../util/pods.js';
 import { addRemaining, deletionConditions, emptyReport, mergeConditions, remainingCount, type ContentReport, type NamespaceCondition } from './conditions.js';
 
 // The namespace controller (kube's pkg/controller/namespace). `kubectl delete ns x` only marks the
@@ -27,20 +27,16 @@ const MIN_RECHECK_MS = 1000;
 /** Counts in condition messages are refreshed at most this often while content drains. */
 const MESSAGE_REFRESH_MS = 2000;
 
-export class NamespaceController implements Controller {
+export class NamespaceController extends BaseController {
   readonly name = 'namespace-controller';
-  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
-  private readonly namespaces: Informer<Namespace>;
-  private readonly resources: ResourceDef[];
+  private readonly queue = this.newQueue((name) => this.sync(name), { baseDelayMs: 100, maxDelayMs: 30_000 });
+  private namespaces!: Informer<Namespace>;
+  private readonly resources: ResourceDef[] = RESOURCES.filter((r) => r.namespaced && verbsOf(r).includes('list') && verbsOf(r).includes('delete'));
   private readonly caches = new Map<string, Informer>();
   private readonly lastConditionWrite = new Map<string, number>();
 
-  constructor(private readonly ctx: ControllerContext) {
-    this.namespaces = ctx.informers.informer<Namespace>('namespaces');
-    this.resources = RESOURCES.filter((r) => r.namespaced && verbsOf(r).includes('list') && verbsOf(r).includes('delete'));
-  }
-
   init(): void {
+    this.namespaces = this.ctx.informers.informer<Namespace>('namespaces');
     const enqueue = (ns: Namespace) => {
       if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
     };
@@ -52,14 +48,6 @@ export class NamespaceController implements Controller {
       inf.addHandlers({ onDelete: (o) => this.contentGone(o) });
       this.caches.set(r.key, inf);
     }
-  }
-
-  run(): void {
-    void this.queue.run(this.ctx.options.workers, (name) => this.sync(name), (name, err) => this.ctx.log(`namespace-controller: ${name}: ${(err as Error).message}`));
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private contentGone(obj: KubeObject): void {
@@ -89,7 +77,7 @@ export class NamespaceController implements Controller {
     const cached = this.cachedContent(name);
     if (remainingCount(cached.report) > 0) {
       await forEachLimit(cached.undeleted, FANOUT, (r) => this.deleteCollection(r, name));
-      const sinceWrite = Date.now() - (this.lastConditionWrite.get(name) ?? 0);
+      const sinceWrite = this.ctx.clock.now() - (this.lastConditionWrite.get(name) ?? 0);
       const recent = sinceWrite < MESSAGE_REFRESH_MS;
       await this.updateConditions(ns, cached.report, recent);
       // If a refresh of the counts was put off, come back for it.
@@ -112,7 +100,7 @@ export class NamespaceController implements Controller {
   private cachedContent(ns: string): { report: ContentReport; undeleted: ResourceDef[] } {
     const report = emptyReport();
     const undeleted: ResourceDef[] = [];
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     for (const r of this.resources) {
       const inf = this.caches.get(r.key);
       if (!inf) continue;
@@ -129,9 +117,9 @@ export class NamespaceController implements Controller {
       try {
         await this.deleteCollection(r, ns);
         const list = await this.ctx.client.list(r.key, ns);
-        addRemaining(report, qualifiedResource(r), list.items, Date.now());
+        addRemaining(report, qualifiedResource(r), list.items, this.ctx.clock.now());
       } catch (e) {
-        report.failures.push(`${qualifiedResource(r)}: ${(e as Error).message}`);
+        report.failures.push(`${qualifiedResource(r)}: ${errorMessage(e)}`);
       }
     });
     return report;
@@ -158,9 +146,10 @@ export class NamespaceController implements Controller {
   /** Writes kube's deletion conditions when they change; returns the updated namespace. */
   private async updateConditions(ns: Namespace, report: ContentReport, ignoreMessages = false): Promise<Namespace | undefined> {
     const existing = (ns.status?.conditions ?? []) as NamespaceCondition[];
-    const conditions = mergeConditions(existing, deletionConditions(report), nowISO(), ignoreMessages);
+    const now = this.ctx.clock.now();
+    const conditions = mergeConditions(existing, deletionConditions(report), nowISO(now), ignoreMessages);
     if (!conditions) return undefined;
-    this.lastConditionWrite.set(ns.metadata.name!, Date.now());
+    this.lastConditionWrite.set(ns.metadata.name!, now);
     try {
       return await this.ctx.client.update<Namespace>('namespaces', { ...ns, status: { ...(ns.status ?? {}), phase: 'Terminating', conditions } }, 'status');
     } catch (e) {

@@ -8,7 +8,7 @@ import {
   TAINT_PID_PRESSURE,
   TAINT_UNREACHABLE,
   TAINT_UNSCHEDULABLE,
-} from '../util/taints.js';
+} from '../../api/taints.js';
 
 // The node lifecycle controller's judgements as pure functions (kube's
 // node_lifecycle_controller.go tryUpdateNodeHealth, ComputeZoneState and the condition -> taint

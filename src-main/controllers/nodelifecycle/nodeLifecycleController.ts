@@ -1,13 +1,15 @@
+import { errorMessage } from '../../api/errors.js';
+import { nowISO } from '../../api/time.js';
+import { TokenBucket } from '../../api/tokenBucket.js';
 import type { KubeObject, Lease, Node, NodeCondition, Pod } from '../../api/types.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController, type ControllerContext } from '../controller.js';
 import { forEachLimit } from '../util/concurrency.js';
 import { nodeCondition, nodeZoneKey } from '../util/nodes.js';
 import { ensurePodNodeIndex, podsOnNode } from '../util/podIndex.js';
-import { nowISO, podCondition } from '../util/pods.js';
+import { podCondition } from '../util/pods.js';
 import {
   computeZoneState,
   gracePeriodFor,
@@ -23,7 +25,6 @@ import {
   type ZoneState,
 } from './health.js';
 import { updateNodeTaints } from './nodeTaints.js';
-import { TokenBucket } from './rateLimiter.js';
 import { TaintEvictionController } from './tainteviction/taintEvictionController.js';
 
 // The node lifecycle controller (kube's pkg/controller/nodelifecycle), with kube's taint eviction
@@ -77,12 +78,12 @@ function podRef(pod: Pod): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid } };
 }
 
-export class NodeLifecycleController implements Controller {
+export class NodeLifecycleController extends BaseController {
   readonly name = 'node-lifecycle-controller';
   readonly taintEviction: TaintEvictionController;
-  private readonly nodes: Informer<Node>;
-  private readonly leases: Informer<Lease>;
-  private readonly pods: Informer<Pod>;
+  private nodes!: Informer<Node>;
+  private leases!: Informer<Lease>;
+  private pods!: Informer<Pod>;
   private readonly recorder: EventRecorder;
   private readonly tuning: NodeLifecycleTuning;
 
@@ -92,24 +93,21 @@ export class NodeLifecycleController implements Controller {
   private readonly tainters = new Map<string, ZoneTainter>();
   /** Nodes whose pods could not all be marked NotReady: try again next pass. */
   private readonly nodesToRetry = new Set<string>();
-  private readonly noScheduleQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
-  private readonly podQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
-  private monitorTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly noScheduleQueue = this.newQueue((n) => this.syncNoScheduleTaints(n), { baseDelayMs: 100, maxDelayMs: 10_000 }, 'NoSchedule taints of');
+  private readonly podQueue = this.newQueue((k) => this.syncPod(k), { baseDelayMs: 100, maxDelayMs: 10_000 }, 'pod');
 
-  constructor(
-    private readonly ctx: ControllerContext,
-    tuning: Partial<NodeLifecycleTuning> = {},
-  ) {
+  constructor(ctx: ControllerContext, tuning: Partial<NodeLifecycleTuning> = {}) {
+    super(ctx);
     this.tuning = { ...DEFAULT_NODE_LIFECYCLE_TUNING, ...tuning };
-    this.nodes = ctx.informers.informer<Node>('nodes');
-    this.leases = ctx.informers.informer<Lease>('leases.coordination.k8s.io');
-    this.pods = ctx.informers.informer<Pod>('pods');
+    // kube's event source for this controller is "node-controller".
     this.recorder = ctx.recorder('node-controller');
     this.taintEviction = new TaintEvictionController(ctx);
   }
 
   init(): void {
+    this.nodes = this.ctx.informers.informer<Node>('nodes');
+    this.leases = this.ctx.informers.informer<Lease>('leases.coordination.k8s.io');
+    this.pods = this.ctx.informers.informer<Pod>('pods');
     ensurePodNodeIndex(this.pods);
     const nodeChanged = (n: Node) => {
       if (reconcileNoScheduleTaints(n, '')) this.noScheduleQueue.add(n.metadata.name!);
@@ -127,34 +125,14 @@ export class NodeLifecycleController implements Controller {
     this.taintEviction.init();
   }
 
-  run(): void {
-    const log = (what: string) => (k: string, err: unknown) => this.ctx.log(`node-lifecycle-controller: ${what} ${k}: ${(err as Error).message}`);
-    void this.noScheduleQueue.run(2, (n) => this.syncNoScheduleTaints(n), log('NoSchedule taints of'));
-    void this.podQueue.run(2, (k) => this.syncPod(k), log('pod'));
+  override run(): void {
+    super.run();
     this.taintEviction.run();
-    this.scheduleMonitor(0);
+    this.every(this.ctx.options.nodeMonitorPeriodMs, 'monitoring node health', () => this.monitorNodeHealth(), 0);
   }
 
-  stop(): void {
-    this.stopped = true;
-    if (this.monitorTimer) clearTimeout(this.monitorTimer);
-    this.noScheduleQueue.shutDown();
-    this.podQueue.shutDown();
-    this.taintEviction.stop();
-  }
-
-  private scheduleMonitor(delay: number): void {
-    if (this.stopped) return;
-    this.monitorTimer = setTimeout(() => {
-      const start = Date.now();
-      this.monitorNodeHealth()
-        .catch((e) => this.ctx.log(`node-lifecycle-controller: monitoring node health: ${(e as Error).message}`))
-        .finally(() => {
-          const took = Date.now() - start;
-          if (took > this.ctx.options.nodeMonitorPeriodMs) this.ctx.log(`node-lifecycle-controller: a node health pass took ${took} ms (period ${this.ctx.options.nodeMonitorPeriodMs} ms)`);
-          this.scheduleMonitor(Math.max(0, this.ctx.options.nodeMonitorPeriodMs - took));
-        });
-    }, delay);
+  override async stop(): Promise<void> {
+    await Promise.all([super.stop(), this.taintEviction.stop()]);
   }
 
   // ---- the monitor pass ----
@@ -185,7 +163,7 @@ export class NodeLifecycleController implements Controller {
           this.nodesToRetry.delete(name);
         } catch (e) {
           this.nodesToRetry.add(name);
-          this.ctx.log(`node-lifecycle-controller: marking pods of ${name} NotReady: ${(e as Error).message}`);
+          this.log(`marking pods of ${name} NotReady: ${errorMessage(e)}`);
         }
       } else {
         this.nodesToRetry.delete(name);
@@ -219,7 +197,7 @@ export class NodeLifecycleController implements Controller {
   private tainterFor(zone: string): ZoneTainter {
     let t = this.tainters.get(zone);
     if (!t) {
-      this.tainters.set(zone, (t = { bucket: new TokenBucket(this.tuning.evictionQPS, 1, Date.now()), pending: new Set() }));
+      this.tainters.set(zone, (t = { bucket: new TokenBucket(this.tuning.evictionQPS, 1, this.ctx.clock), pending: new Set() }));
       this.zoneStates.set(zone, 'Initial');
     }
     return t;
@@ -234,25 +212,25 @@ export class NodeLifecycleController implements Controller {
     let node = cached;
     const name = node.metadata.name!;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const now = Date.now();
+      const now = this.ctx.clock.now();
       const h = observeNodeHealth(this.health.get(name), node, this.leases.get(NODE_LEASE_NAMESPACE, name), now);
       this.health.set(name, h);
       const ready = nodeCondition(node, 'Ready');
       const observed: NodeCondition = ready ?? { type: 'Ready', status: 'Unknown', lastHeartbeatTime: node.metadata.creationTimestamp, lastTransitionTime: node.metadata.creationTimestamp };
       const grace = gracePeriodFor(node, this.ctx.options.nodeMonitorGracePeriodMs, this.ctx.options.nodeStartupGracePeriodMs);
       if (!isSilent(h, grace, now)) return { node, observed, current: ready };
-      const { conditions, readyChanged } = unknownConditions(node, nowISO(new Date(now)));
+      const { conditions, readyChanged } = unknownConditions(node, nowISO(now));
       if (!readyChanged) return { node, observed, current: ready };
       try {
         const updated = await this.ctx.client.update<Node>('nodes', { ...node, status: { ...(node.status ?? {}), conditions } }, 'status');
         const cur = nodeCondition(updated, 'Ready');
         this.health.set(name, { ...h, hasReady: true, readyHeartbeat: cur?.lastHeartbeatTime, readyTransition: cur?.lastTransitionTime, readyTransitionTimestamp: now });
-        this.ctx.log(`node-lifecycle-controller: node ${name} stopped posting status; Ready is now Unknown`);
+        this.log(`node ${name} stopped posting status; Ready is now Unknown`);
         return { node: updated, observed, current: cur };
       } catch (e) {
         if (isNotFound(e)) return undefined;
         if (!isConflict(e)) {
-          this.ctx.log(`node-lifecycle-controller: updating status of node ${name}: ${(e as Error).message}`);
+          this.log(`updating status of node ${name}: ${errorMessage(e)}`);
           return undefined;
         }
       }
@@ -260,7 +238,7 @@ export class NodeLifecycleController implements Controller {
       try {
         node = await this.ctx.client.get<Node>('nodes', undefined, name);
       } catch (e) {
-        if (!isNotFound(e)) this.ctx.log(`node-lifecycle-controller: reading node ${name}: ${(e as Error).message}`);
+        if (!isNotFound(e)) this.log(`reading node ${name}: ${errorMessage(e)}`);
         return undefined;
       }
     }
@@ -293,7 +271,7 @@ export class NodeLifecycleController implements Controller {
   private async doNoExecuteTaintingPass(): Promise<void> {
     for (const tainter of this.tainters.values()) {
       for (const name of [...tainter.pending]) {
-        if (!tainter.bucket.tryTake(Date.now())) break;
+        if (!tainter.bucket.take()) break;
         tainter.pending.delete(name);
         const node = this.nodes.get(undefined, name);
         const ready = node && nodeCondition(node, 'Ready');
@@ -307,18 +285,18 @@ export class NodeLifecycleController implements Controller {
 
   private async swapTaints(node: Node, add: string | undefined, remove: readonly string[]): Promise<boolean> {
     try {
-      await updateNodeTaints(this.ctx.client, node, (cur) => swapNoExecuteTaints(cur.spec?.taints, add, remove, nowISO()));
-      if (add) this.ctx.log(`node-lifecycle-controller: tainted node ${node.metadata.name} ${add}:NoExecute`);
+      await updateNodeTaints(this.ctx.client, node, (cur) => swapNoExecuteTaints(cur.spec?.taints, add, remove, nowISO(this.ctx.clock.now())));
+      if (add) this.log(`tainted node ${node.metadata.name} ${add}:NoExecute`);
       return true;
     } catch (e) {
-      this.ctx.log(`node-lifecycle-controller: updating taints of node ${node.metadata.name}: ${(e as Error).message}`);
+      this.log(`updating taints of node ${node.metadata.name}: ${errorMessage(e)}`);
       return false;
     }
   }
 
   /** kube's handleDisruption: per-zone states drive the taint rate; all zones down stops tainting. */
   private async handleDisruption(zoneReady: Map<string, (string | undefined)[]>, nodes: Node[]): Promise<void> {
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     const newStates = new Map<string, ZoneState>();
     let allAreFull = true;
     for (const [zone, statuses] of zoneReady) {
@@ -337,9 +315,9 @@ export class NodeLifecycleController implements Controller {
     }
     if (allAreFull && allWereFull) return; // still all down: nothing changes
     if (allAreFull) {
-      this.ctx.log('node-lifecycle-controller: no node is Ready; stopping evictions until one is (control plane disruption mode)');
+      this.log('no node is Ready; stopping evictions until one is (control plane disruption mode)');
       for (const t of this.tainters.values()) {
-        t.bucket.setRate(0, now);
+        t.bucket.setRate(0);
         t.pending.clear();
       }
       for (const zone of this.zoneStates.keys()) this.zoneStates.set(zone, 'FullDisruption');
@@ -350,15 +328,15 @@ export class NodeLifecycleController implements Controller {
       return;
     }
     if (allWereFull && this.zoneStates.size) {
-      this.ctx.log('node-lifecycle-controller: some nodes are Ready again; resuming evictions');
+      this.log('some nodes are Ready again; resuming evictions');
       // Everyone gets a full grace period again from now.
       for (const [name, h] of this.health) this.health.set(name, { ...h, probeTimestamp: now, readyTransitionTimestamp: now });
     }
     for (const [zone, state] of newStates) {
       if (this.zoneStates.get(zone) === state && !allWereFull) continue;
       const size = zoneReady.get(zone)?.length ?? 0;
-      this.tainterFor(zone).bucket.setRate(taintRateFor(state, size, this.tuning), now);
-      if (this.zoneStates.get(zone) !== state) this.ctx.log(`node-lifecycle-controller: zone "${zone}" is now ${state}`);
+      this.tainterFor(zone).bucket.setRate(taintRateFor(state, size, this.tuning));
+      if (this.zoneStates.get(zone) !== state) this.log(`zone "${zone}" is now ${state}`);
       this.zoneStates.set(zone, state);
     }
   }
@@ -376,7 +354,7 @@ export class NodeLifecycleController implements Controller {
     const ready = podCondition(pod, 'Ready');
     if (!ready || ready.status === 'False') return;
     try {
-      await this.ctx.client.patch('pods', pod.metadata.namespace, pod.metadata.name!, { status: { conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: nowISO() }] } }, 'strategic', 'status');
+      await this.ctx.client.patch('pods', pod.metadata.namespace, pod.metadata.name!, { status: { conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: nowISO(this.ctx.clock.now()) }] } }, 'strategic', 'status');
     } catch (e) {
       if (isNotFound(e)) return;
       throw e;
@@ -398,6 +376,6 @@ export class NodeLifecycleController implements Controller {
   private async syncNoScheduleTaints(name: string): Promise<void> {
     const node = this.nodes.get(undefined, name);
     if (!node) return;
-    await updateNodeTaints(this.ctx.client, node, (cur) => reconcileNoScheduleTaints(cur, nowISO()));
+    await updateNodeTaints(this.ctx.client, node, (cur) => reconcileNoScheduleTaints(cur, nowISO(this.ctx.clock.now())));
   }
 }

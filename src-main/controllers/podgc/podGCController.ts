@@ -1,11 +1,12 @@
+import { errorMessage } from '../../api/errors.js';
+import { nowISO } from '../../api/time.js';
 import type { Node, Pod } from '../../api/types.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController, type ControllerContext } from '../controller.js';
 import { forEachLimit } from '../util/concurrency.js';
 import { ensurePodNodeIndex, podsOnNode } from '../util/podIndex.js';
-import { isPodTerminal, nowISO } from '../util/pods.js';
+import { isPodTerminal } from '../util/pods.js';
 import { outOfServiceTerminatingPods, terminatedPodsToCollect, unknownNodesOfPods, unscheduledTerminatingPods } from './selection.js';
 
 // Pod garbage collection (kube's pkg/controller/podgc). Force-deletes (grace period 0) pods no
@@ -29,27 +30,23 @@ export const DEFAULT_PODGC_TIMING: PodGCTiming = { quarantineMs: 2000, sweepPeri
 
 const FANOUT = 8;
 
-export class PodGCController implements Controller {
-  readonly name = 'pod-garbage-collector';
-  private readonly pods: Informer<Pod>;
-  private readonly nodes: Informer<Node>;
+export class PodGCController extends BaseController {
+  readonly name = 'pod-garbage-collector-controller';
+  private pods!: Informer<Pod>;
+  private nodes!: Informer<Node>;
   private readonly timing: PodGCTiming;
   /** Missing nodes whose quarantine has started (key: node name). */
-  private readonly quarantine = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
+  private readonly quarantine = this.newQueue((n) => this.collectPodsOfMissingNode(n), { baseDelayMs: 200, maxDelayMs: 10_000 }, 'node');
   private readonly quarantined = new Set<string>();
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
 
-  constructor(
-    private readonly ctx: ControllerContext,
-    timing: Partial<PodGCTiming> = {},
-  ) {
+  constructor(ctx: ControllerContext, timing: Partial<PodGCTiming> = {}) {
+    super(ctx);
     this.timing = { ...DEFAULT_PODGC_TIMING, ...timing };
-    this.pods = ctx.informers.informer<Pod>('pods');
-    this.nodes = ctx.informers.informer<Node>('nodes');
   }
 
   init(): void {
+    this.pods = this.ctx.informers.informer<Pod>('pods');
+    this.nodes = this.ctx.informers.informer<Node>('nodes');
     ensurePodNodeIndex(this.pods);
     const check = (p: Pod) => {
       const n = p.spec?.nodeName;
@@ -59,15 +56,9 @@ export class PodGCController implements Controller {
     this.nodes.addHandlers({ onDelete: (n) => this.startQuarantine(n.metadata.name!) });
   }
 
-  run(): void {
-    void this.quarantine.run(1, (n) => this.collectPodsOfMissingNode(n), (n, err) => this.ctx.log(`pod-garbage-collector: node ${n}: ${(err as Error).message}`));
-    this.scheduleSweep();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.quarantine.shutDown();
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+  override run(): void {
+    super.run();
+    this.every(this.timing.sweepPeriodMs, 'sweep', () => this.sweep());
   }
 
   private startQuarantine(node: string): void {
@@ -90,17 +81,8 @@ export class PodGCController implements Controller {
     }
     this.quarantined.delete(node);
     const pods = podsOnNode(this.pods, node);
-    if (pods.length) this.ctx.log(`pod-garbage-collector: node ${node} is gone; force-deleting ${pods.length} pods`);
+    if (pods.length) this.log(`node ${node} is gone; force-deleting ${pods.length} pods`);
     await forEachLimit(pods, FANOUT, (p) => this.markFailedAndForceDelete(p, 'PodGC: node no longer exists'));
-  }
-
-  private scheduleSweep(): void {
-    if (this.stopped) return;
-    this.sweepTimer = setTimeout(() => {
-      this.sweep()
-        .catch((e) => this.ctx.log(`pod-garbage-collector: sweep: ${(e as Error).message}`))
-        .finally(() => this.scheduleSweep());
-    }, this.timing.sweepPeriodMs);
   }
 
   /** One pass of kube's gc(): terminated, terminating, orphaned, unscheduled-terminating. */
@@ -117,13 +99,13 @@ export class PodGCController implements Controller {
     if (!isPodTerminal(pod)) {
       const status: Record<string, unknown> = { phase: 'Failed' };
       if (disruptionMessage) {
-        status.conditions = [{ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: disruptionMessage, lastTransitionTime: nowISO() }];
+        status.conditions = [{ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByPodGC', message: disruptionMessage, lastTransitionTime: nowISO(this.ctx.clock.now()) }];
       }
       try {
         await this.ctx.client.patch('pods', pod.metadata.namespace, pod.metadata.name!, { status }, 'strategic', 'status');
       } catch (e) {
         if (isNotFound(e)) return;
-        this.ctx.log(`pod-garbage-collector: marking ${pod.metadata.namespace}/${pod.metadata.name} Failed: ${(e as Error).message}`);
+        this.log(`marking ${pod.metadata.namespace}/${pod.metadata.name} Failed: ${errorMessage(e)}`);
       }
     }
     await this.forceDelete(pod);

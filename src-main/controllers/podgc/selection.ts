@@ -1,7 +1,7 @@
 import type { Node, Pod } from '../../api/types.js';
 import { isPodTerminal } from '../util/pods.js';
 import { isNodeReady } from '../util/nodes.js';
-import { TAINT_OUT_OF_SERVICE, hasTaint } from '../util/taints.js';
+import { TAINT_OUT_OF_SERVICE, hasTaint } from '../../api/taints.js';
 
 // Which pods pod GC collects (kube's pkg/controller/podgc/gc_controller.go), as pure functions.
 

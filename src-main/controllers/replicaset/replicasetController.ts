@@ -1,10 +1,10 @@
 import type { OwnerReference, Pod, ReplicaSet } from '../../api/types.js';
+import { errorMessage } from '../../api/errors.js';
 import { isConflict, isNotFound, type ApiClient } from '../../client/apiClient.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
 import { selectorMatcher } from '../../apiserver/selectors/labels.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController, type ControllerContext } from '../controller.js';
 import { podsToDelete } from '../util/activePods.js';
 import { isNamespaceTerminating } from '../util/apiErrors.js';
 import { ControllerRefManager } from '../util/controllerRefManager.js';
@@ -14,7 +14,7 @@ import { controllerRef } from '../util/ownerRefs.js';
 import { podFromTemplate } from '../util/podTemplate.js';
 import { isPodActive, isPodReady } from '../util/pods.js';
 import { slowStartBatch } from '../util/slowStart.js';
-import { calculateReplicaSetStatus, errorMessage, replicaSetStatusChanged } from './replicasetStatus.js';
+import { calculateReplicaSetStatus, replicaSetStatusChanged } from './replicasetStatus.js';
 
 // The ReplicaSet controller (kube's pkg/controller/replicaset): keeps spec.replicas active pods
 // for every ReplicaSet. It adopts matching orphans and releases pods that stopped matching,
@@ -36,19 +36,19 @@ function withKind(rs: ReplicaSet): ReplicaSet {
   return { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' };
 }
 
-export class ReplicaSetController implements Controller {
-  readonly name = 'replicaset';
+export class ReplicaSetController extends BaseController {
+  readonly name = 'replicaset-controller';
   private readonly client: ApiClient;
   private readonly recorder: EventRecorder;
-  private readonly queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 30_000 });
-  readonly expectations = new ControllerExpectations();
+  private readonly queue = this.newQueue((k) => this.sync(k), { baseDelayMs: 5, maxDelayMs: 30_000 });
+  readonly expectations = new ControllerExpectations(undefined, this.ctx.clock);
   private rsInformer!: Informer<ReplicaSet>;
   private podInformer!: Informer<Pod>;
-  private running: Promise<void> | undefined;
 
-  constructor(private readonly ctx: ControllerContext) {
+  constructor(ctx: ControllerContext) {
+    super(ctx);
     this.client = ctx.client;
-    this.recorder = ctx.recorder('replicaset-controller');
+    this.recorder = ctx.recorder(this.name);
   }
 
   init(): void {
@@ -69,18 +69,6 @@ export class ReplicaSetController implements Controller {
       onUpdate: (o, p) => this.updatePod(o, p),
       onDelete: (p) => this.deletePod(p),
     });
-  }
-
-  run(): void {
-    // A conflict only means the cache was behind: the retry reads fresh data, nothing to report.
-    const onError = (k: string, e: unknown) => {
-      if (!isConflict(e)) this.ctx.log(`replicaset ${k}: ${errorMessage(e)}`);
-    };
-    this.running ??= this.queue.run(Math.max(1, this.ctx.options.workers), (k) => this.sync(k), onError);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueue(rs: ReplicaSet, afterMs = 0): void {
@@ -190,7 +178,7 @@ export class ReplicaSetController implements Controller {
       }
     }
 
-    const { status, recheckInMs } = calculateReplicaSetStatus(rs, claimed, manageError);
+    const { status, recheckInMs } = calculateReplicaSetStatus(rs, claimed, manageError, this.ctx.clock.now());
     await this.updateStatus(rs, status);
     if (recheckInMs !== undefined) this.enqueue(rs, recheckInMs + 50);
     if (manageError !== undefined) throw manageError;

@@ -1,6 +1,8 @@
 import type { Pod, ReplicaSet, ReplicaSetStatus } from '../../api/types.js';
 import { labelMatcher, requirementsFromSelector } from '../../apiserver/selectors/labels.js';
-import { isPodReady, nowISO, podCondition } from '../util/pods.js';
+import { errorMessage } from '../../api/errors.js';
+import { nowISO } from '../../api/time.js';
+import { isPodReady, podCondition } from '../util/pods.js';
 
 // A ReplicaSet's status as its controller computes it from the active pods it owns (kube's
 // calculateStatus): counts, plus a ReplicaFailure condition while creating or deleting pods fails.
@@ -19,7 +21,7 @@ export interface ComputedStatus {
   recheckInMs?: number;
 }
 
-export function calculateReplicaSetStatus(rs: ReplicaSet, pods: Pod[], manageError: unknown, now = Date.now()): ComputedStatus {
+export function calculateReplicaSetStatus(rs: ReplicaSet, pods: Pod[], manageError: unknown, now: number): ComputedStatus {
   const templateLabels = labelMatcher(requirementsFromSelector({ matchLabels: rs.spec.template?.metadata?.labels ?? {} }));
   const minReady = rs.spec.minReadySeconds ?? 0;
   let fullyLabeled = 0;
@@ -42,7 +44,7 @@ export function calculateReplicaSetStatus(rs: ReplicaSet, pods: Pod[], manageErr
   if (manageError !== undefined && !failure) {
     const diff = pods.length - (rs.spec.replicas ?? 1);
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : undefined;
-    conditions.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: nowISO(new Date(now)), ...(reason ? { reason } : {}), message: errorMessage(manageError) });
+    conditions.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: nowISO(now), ...(reason ? { reason } : {}), message: errorMessage(manageError) });
   } else if (manageError === undefined && failure) {
     conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
   }
@@ -55,10 +57,6 @@ export function calculateReplicaSetStatus(rs: ReplicaSet, pods: Pod[], manageErr
   if (prev.observedGeneration !== undefined) status.observedGeneration = prev.observedGeneration;
   if (conditions.length) status.conditions = conditions;
   return { status, ...(recheckInMs !== undefined ? { recheckInMs } : {}) };
-}
-
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Whether writing `next` (with observedGeneration = generation) would change anything. */

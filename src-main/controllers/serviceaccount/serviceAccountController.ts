@@ -1,26 +1,22 @@
 import type { KubeObject, Namespace } from '../../api/types.js';
 import { ApiRequestError, isAlreadyExists, isNotFound } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { BaseController } from '../controller.js';
 
 // The service account controller (kube's pkg/controller/serviceaccount): every active namespace
 // has a `default` ServiceAccount, recreated if someone deletes it.
 
 const DEFAULT_SA = 'default';
 
-export class ServiceAccountController implements Controller {
+export class ServiceAccountController extends BaseController {
   readonly name = 'serviceaccount-controller';
-  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
-  private readonly namespaces: Informer<Namespace>;
-  private readonly serviceAccounts: Informer;
-
-  constructor(private readonly ctx: ControllerContext) {
-    this.namespaces = ctx.informers.informer<Namespace>('namespaces');
-    this.serviceAccounts = ctx.informers.informer('serviceaccounts');
-  }
+  private readonly queue = this.newQueue((ns) => this.sync(ns), { baseDelayMs: 100, maxDelayMs: 30_000 });
+  private namespaces!: Informer<Namespace>;
+  private serviceAccounts!: Informer;
 
   init(): void {
+    this.namespaces = this.ctx.informers.informer<Namespace>('namespaces');
+    this.serviceAccounts = this.ctx.informers.informer('serviceaccounts');
     this.namespaces.addHandlers({
       onAdd: (ns) => this.queue.add(ns.metadata.name!),
       onUpdate: (_, ns) => this.queue.add(ns.metadata.name!),
@@ -30,14 +26,6 @@ export class ServiceAccountController implements Controller {
         if (sa.metadata.name === DEFAULT_SA && sa.metadata.namespace) this.queue.add(sa.metadata.namespace);
       },
     });
-  }
-
-  run(): void {
-    void this.queue.run(Math.max(1, Math.floor(this.ctx.options.workers / 2)), (ns) => this.sync(ns), (ns, err) => this.ctx.log(`serviceaccount-controller: ${ns}: ${(err as Error).message}`));
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private async sync(name: string): Promise<void> {

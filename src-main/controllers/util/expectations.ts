@@ -7,6 +7,8 @@
 //
 // Expectations expire (kube: 5 minutes) so a lost event can only delay a controller, never wedge it.
 
+import { systemClock, type PassiveClock } from '../../api/clock.js';
+
 export const DEFAULT_EXPECTATIONS_TTL_MS = 5 * 60_000;
 
 interface Pending {
@@ -20,7 +22,7 @@ export class ControllerExpectations {
 
   constructor(
     private readonly ttlMs = DEFAULT_EXPECTATIONS_TTL_MS,
-    private readonly now: () => number = Date.now,
+    private readonly clock: PassiveClock = systemClock,
   ) {}
 
   /** True when nothing is in flight for `key` (or what was in flight is too old to wait for). */
@@ -28,15 +30,15 @@ export class ControllerExpectations {
     const p = this.pending.get(key);
     if (!p) return true;
     if (p.adds <= 0 && p.deletes.size === 0) return true;
-    return this.now() - p.since > this.ttlMs;
+    return this.clock.now() - p.since > this.ttlMs;
   }
 
   expectCreations(key: string, count: number): void {
-    this.pending.set(key, { adds: count, deletes: new Set(), since: this.now() });
+    this.pending.set(key, { adds: count, deletes: new Set(), since: this.clock.now() });
   }
 
   expectDeletions(key: string, podKeys: string[]): void {
-    this.pending.set(key, { adds: 0, deletes: new Set(podKeys), since: this.now() });
+    this.pending.set(key, { adds: 0, deletes: new Set(podKeys), since: this.clock.now() });
   }
 
   creationObserved(key: string): void {

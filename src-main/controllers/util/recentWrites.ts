@@ -1,3 +1,4 @@
+import { systemClock, type PassiveClock } from '../../api/clock.js';
 import type { KubeObject } from '../../api/types.js';
 
 // The objects a controller wrote itself, kept until its informer catches up. A controller that
@@ -21,11 +22,11 @@ export class RecentWrites<T extends KubeObject> {
 
   constructor(
     private readonly ttlMs = 30_000,
-    private readonly now: () => number = Date.now,
+    private readonly clock: PassiveClock = systemClock,
   ) {}
 
   remember(obj: T): void {
-    if (obj.metadata.uid) this.byUid.set(obj.metadata.uid, { obj, at: this.now() });
+    if (obj.metadata.uid) this.byUid.set(obj.metadata.uid, { obj, at: this.clock.now() });
   }
 
   forget(uid: string | undefined): void {
@@ -38,7 +39,7 @@ export class RecentWrites<T extends KubeObject> {
     if (!uid) return cached;
     const w = this.byUid.get(uid);
     if (!w) return cached;
-    if (this.now() - w.at > this.ttlMs || !rvNewer(w.obj.metadata.resourceVersion, cached.metadata.resourceVersion)) {
+    if (this.clock.now() - w.at > this.ttlMs || !rvNewer(w.obj.metadata.resourceVersion, cached.metadata.resourceVersion)) {
       this.byUid.delete(uid);
       return cached;
     }
@@ -51,7 +52,7 @@ export class RecentWrites<T extends KubeObject> {
     const seen = new Set(cached.map((o) => o.metadata.uid));
     for (const [uid, w] of [...this.byUid]) {
       if (seen.has(uid)) continue;
-      if (this.now() - w.at > this.ttlMs) {
+      if (this.clock.now() - w.at > this.ttlMs) {
         this.byUid.delete(uid);
         continue;
       }

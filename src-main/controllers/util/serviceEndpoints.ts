@@ -1,5 +1,4 @@
 import type { Pod, Service, ServicePort } from '../../api/types.js';
-import { ApiRequestError } from '../../client/apiClient.js';
 import { isPodReady, isPodTerminal } from './pods.js';
 
 // What the endpoints and endpointslice controllers agree on about a Service and its pods
@@ -144,10 +143,4 @@ export function compareIPs(a: string, b: string): number {
     return 0;
   }
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A create refused because its namespace is being deleted: retrying cannot help. */
-export function isNamespaceTerminating(e: unknown): boolean {
-  if (!(e instanceof ApiRequestError) || e.code !== 403) return false;
-  return !!e.status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating') || /being terminated/.test(e.message);
 }

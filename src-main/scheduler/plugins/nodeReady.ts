@@ -1,6 +1,6 @@
 import type { NodeInfo } from '../nodeInfo.js';
 import type { FilterPlugin, FilterResult, PodInfo } from '../types.js';
-import { tolerationsTolerateTaint } from './tolerations.js';
+import { TAINT_NOT_READY as NOT_READY_TAINT_KEY, TAINT_UNREACHABLE as UNREACHABLE_TAINT_KEY, tolerationsTolerateTaint } from '../../api/taints.js';
 
 // NodeReady: a node whose Ready condition is False or Unknown takes no new pods. Kubernetes gets
 // the same effect from the not-ready/unreachable NoSchedule taints the node lifecycle controller
@@ -8,8 +8,6 @@ import { tolerationsTolerateTaint } from './tolerations.js';
 // lands. A pod that tolerates the matching NoSchedule taint (DaemonSet pods) is let through, as
 // it would be by the taint alone. A node that reports no Ready condition at all is not judged.
 
-export const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';
-export const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
 export const ERR_REASON_NOT_READY = 'node(s) were not ready';
 
 const NOT_READY = { key: NOT_READY_TAINT_KEY, effect: 'NoSchedule' as const };

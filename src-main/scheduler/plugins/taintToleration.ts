@@ -1,7 +1,7 @@
 import type { Taint } from '../../api/types.js';
 import type { NodeInfo } from '../nodeInfo.js';
 import { MAX_NODE_SCORE, type FilterPlugin, type FilterResult, type PodInfo, type ScorePlugin } from '../types.js';
-import { toleratesTaint, tolerationsTolerateTaint } from './tolerations.js';
+import { toleratesTaint, tolerationsTolerateTaint } from '../../api/taints.js';
 
 // TaintToleration. Filter: the first NoSchedule/NoExecute taint the pod does not tolerate rejects
 // the node, with kube's reason text. Score: fewer untolerated PreferNoSchedule taints is better

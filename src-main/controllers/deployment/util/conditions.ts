@@ -1,5 +1,5 @@
 import type { DeploymentCondition, DeploymentStatus } from '../../../api/types.js';
-import { nowISO } from '../../util/pods.js';
+import { nowISO } from '../../../api/time.js';
 
 // Deployment conditions with Kubernetes' exact types, reasons and messages: `kubectl rollout
 // status` fails on ProgressDeadlineExceeded, `kubectl describe` and dashboards print the rest.
@@ -34,8 +34,8 @@ export const Message = {
   unavailable: 'Deployment does not have minimum availability.',
 } as const;
 
-export function newCondition(type: string, status: DeploymentCondition['status'], reason: string, message: string, now = Date.now()): DeploymentCondition {
-  const t = nowISO(new Date(now));
+export function newCondition(type: string, status: DeploymentCondition['status'], reason: string, message: string, now: number): DeploymentCondition {
+  const t = nowISO(now);
   return { type, status, lastUpdateTime: t, lastTransitionTime: t, reason, message };
 }
 

@@ -43,7 +43,7 @@ export function progressDeadline(d: Deployment, s: DeploymentStatus): number | u
 }
 
 /** No progress reported for longer than progressDeadlineSeconds (or already reported as timed out). */
-export function deploymentTimedOut(d: Deployment, s: DeploymentStatus, now = Date.now()): boolean {
+export function deploymentTimedOut(d: Deployment, s: DeploymentStatus, now: number): boolean {
   if (!hasProgressDeadline(d)) return false;
   const c = getCondition(s, PROGRESSING);
   if (!c || c.reason === Reason.NewReplicaSetAvailable) return false;

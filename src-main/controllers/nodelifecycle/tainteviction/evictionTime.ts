@@ -1,5 +1,5 @@
 import type { Pod, Taint, Toleration } from '../../../api/types.js';
-import { findToleration } from '../../util/taints.js';
+import { findToleration } from '../../../api/taints.js';
 import { podCondition } from '../../util/pods.js';
 
 // When a pod on a node with NoExecute taints must go (kube's tainteviction processPodOnNode and

@@ -1,11 +1,11 @@
+import { nowISO } from '../../../api/time.js';
 import type { KubeObject, Node, Pod, Taint } from '../../../api/types.js';
 import { isConflict, isNotFound } from '../../../client/apiClient.js';
 import type { EventRecorder } from '../../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../../client/informer.js';
-import { WorkQueue } from '../../../client/workQueue.js';
-import type { Controller, ControllerContext } from '../../controller.js';
+import { BaseController, type ControllerContext } from '../../controller.js';
 import { ensurePodNodeIndex, podsOnNode } from '../../util/podIndex.js';
-import { nowISO, podCondition } from '../../util/pods.js';
+import { podCondition } from '../../util/pods.js';
 import { evictionDecision, noExecuteTaints, parseTimeAdded, podBoundAt } from './evictionTime.js';
 
 // Taint-based eviction (kube's pkg/controller/tainteviction): pods on a node with NoExecute
@@ -26,24 +26,25 @@ function sameNoExecute(a: readonly Taint[], b: readonly Taint[]): boolean {
   return a.length === b.length && a.every((t, i) => t.key === b[i]!.key && t.value === b[i]!.value && t.timeAdded === b[i]!.timeAdded);
 }
 
-export class TaintEvictionController implements Controller {
+export class TaintEvictionController extends BaseController {
   readonly name = 'taint-eviction-controller';
-  private readonly pods: Informer<Pod>;
-  private readonly nodes: Informer<Node>;
-  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
+  private pods!: Informer<Pod>;
+  private nodes!: Informer<Node>;
+  private readonly queue = this.newQueue((k) => this.sync(k), { baseDelayMs: 100, maxDelayMs: 10_000 });
   private readonly recorder: EventRecorder;
   /** Pending evictions: pod key -> when (ms). */
   private readonly scheduled = new Map<string, number>();
   /** First sighting of NoExecute taints that carry no timeAdded: node\0key\0value -> ms. */
   private readonly firstSeen = new Map<string, number>();
 
-  constructor(private readonly ctx: ControllerContext) {
-    this.pods = ctx.informers.informer<Pod>('pods');
-    this.nodes = ctx.informers.informer<Node>('nodes');
-    this.recorder = ctx.recorder('taint-eviction-controller');
+  constructor(ctx: ControllerContext) {
+    super(ctx);
+    this.recorder = ctx.recorder(this.name);
   }
 
   init(): void {
+    this.pods = this.ctx.informers.informer<Pod>('pods');
+    this.nodes = this.ctx.informers.informer<Node>('nodes');
     ensurePodNodeIndex(this.pods);
     this.pods.addHandlers({
       onAdd: (p) => this.podChanged(undefined, p),
@@ -55,14 +56,6 @@ export class TaintEvictionController implements Controller {
       onUpdate: (old, n) => this.nodeChanged(old, n),
       onDelete: (n) => this.forgetNode(n.metadata.name!),
     });
-  }
-
-  run(): void {
-    void this.queue.run(this.ctx.options.workers, (k) => this.sync(k), (k, err) => this.ctx.log(`taint-eviction-controller: ${k}: ${(err as Error).message}`));
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** Pending evictions, for tests and the dashboard: pod key -> when (ms). */
@@ -107,7 +100,7 @@ export class TaintEvictionController implements Controller {
     }
     const node = this.nodes.get(undefined, pod.spec.nodeName);
     const taints = node ? noExecuteTaints(node.spec?.taints) : [];
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     const decision = evictionDecision(pod.spec.tolerations, taints, now, {
       taintStart: (t) => this.taintStart(pod.spec.nodeName!, t, now),
       boundAt: podBoundAt(pod),
@@ -127,12 +120,12 @@ export class TaintEvictionController implements Controller {
 
   /** kube's addConditionAndDeletePod: say why on the pod, then delete it (gracefully). */
   private async evict(pod: Pod, key: string): Promise<void> {
-    this.ctx.log(`taint-eviction-controller: deleting pod ${key} from node ${pod.spec.nodeName}`);
+    this.log(`deleting pod ${key} from node ${pod.spec.nodeName}`);
     this.recorder.event(podRef(pod), 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name!;
     if (podCondition(pod, 'DisruptionTarget')?.status !== 'True') {
-      const cond = { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: nowISO() };
+      const cond = { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: nowISO(this.ctx.clock.now()) };
       try {
         await this.ctx.client.patch('pods', ns, name, { status: { conditions: [cond] } }, 'strategic', 'status');
       } catch (e) {
