@@ -9,7 +9,7 @@ import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
 import { ApiClient } from './client/apiClient.js';
 import { InformerFactory, trimManagedFields } from './client/informer.js';
-import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './controllers/options.js';
+import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './client/controllerOptions.js';
 import { startControllerManager, type ControllerManager } from './controllers/manager.js';
 import { startScheduler, type SchedulerHandle } from './scheduler/start.js';
 import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.js';

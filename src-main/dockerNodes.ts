@@ -7,7 +7,7 @@ import { DATA_FILE_MODE, clusterKeptIn } from './dataFolder.js';
 import { describeHolder } from './images/fileLock.js';
 import type { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import type { KubeletResolver } from './apiserver/handlers/nodeProxy.js';
-import type { ControllerOptions } from './controllers/options.js';
+import type { ControllerOptions } from './client/controllerOptions.js';
 import type { ProgressFn } from './images/types.js';
 
 // The Docker side of a control plane: build (or find) the images, then create or adopt the node

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { startControlPlane } from '../../src-main/controlplane.js';
 import { startScheduler, type SchedulerHandle } from '../../src-main/scheduler/start.js';
-import type { ControllerOptions } from '../../src-main/controllers/options.js';
+import type { ControllerOptions } from '../../src-main/client/controllerOptions.js';
 
 // Child process of the scale benchmarks (bench/scheduler, bench/deployments): runs the control
 // plane (API server on a free loopback port, plus the scheduler and/or the controller manager when

@@ -7,7 +7,7 @@ import { TokenAuthenticator } from '../apiserver/auth/tokens.js';
 import { ApiClient, isNotFound } from '../client/apiClient.js';
 import { ensureImages } from '../images/index.js';
 import { kubeletBundlePath } from '../dockerNodes.js';
-import { DEFAULT_CONTROLLER_OPTIONS } from '../controllers/options.js';
+import { DEFAULT_CONTROLLER_OPTIONS } from '../client/controllerOptions.js';
 
 // `flotilla node add|rm|stop|start|kill|partition|heal NAME --data DIR`: node actions on a cluster
 // whose `flotilla up` may be running in another process. They act on Docker directly (the cluster

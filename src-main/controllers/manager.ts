@@ -1,7 +1,7 @@
 import { ApiClient } from '../client/apiClient.js';
 import { InformerFactory, trimManagedFields } from '../client/informer.js';
-import { makeContext, type Controller, type ControllerContext } from './controller.js';
-import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from './options.js';
+import { makeContext, type Controller, type ControllerContext } from '../client/controller.js';
+import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../client/controllerOptions.js';
 import { ReplicaSetController } from './replicaset/replicasetController.js';
 import { DeploymentController } from './deployment/deploymentController.js';
 import { GarbageCollector } from './garbagecollector/garbageCollector.js';

@@ -3,7 +3,7 @@ import { ApiClient, ApiRequestError, isNotFound, resourcePath } from '../client/
 import { EventRecorder } from '../client/eventRecorder.js';
 import type { Informer } from '../client/informer.js';
 import { resourceByKey } from '../api/resources.js';
-import type { Controller, ControllerContext } from '../controllers/controller.js';
+import type { Controller, ControllerContext } from '../client/controller.js';
 import { SchedulerCache } from './cache.js';
 import { Dispatcher, DroppedError } from './dispatcher.js';
 import { fitErrorMessage } from './fitError.js';

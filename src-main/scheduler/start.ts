@@ -1,7 +1,7 @@
 import { ApiClient } from '../client/apiClient.js';
 import { InformerFactory, trimManagedFields } from '../client/informer.js';
-import { makeContext } from '../controllers/controller.js';
-import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../controllers/options.js';
+import { makeContext } from '../client/controller.js';
+import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../client/controllerOptions.js';
 import { Scheduler } from './scheduler.js';
 
 // Runs the scheduler as its own API client with its own informers (kube-scheduler's role; like

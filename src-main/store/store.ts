@@ -4,7 +4,7 @@ import type { KubeObject } from '../api/types.js';
 import { StoreError, StoreEvent, type StoreEventType } from './events.js';
 import { VersionLog, type PendingWrite } from './persistence.js';
 import { WatchHistory } from './watchHistory.js';
-import { selectableView } from '../apiserver/selectors/fields.js';
+import { selectableView } from '../api/selectors/fields.js';
 
 // The etcd role. One cluster-wide, monotonically increasing resourceVersion; compare-and-swap
 // writes; reads from memory; a durable append-only log (persistence.ts); a bounded per-resource

@@ -4,9 +4,9 @@ import { nowISO } from '../../src-main/api/time.js';
 import type { Lease, Node, Pod, Taint } from '../../src-main/api/types.js';
 import { ApiClient } from '../../src-main/client/apiClient.js';
 import { InformerFactory, type Informer } from '../../src-main/client/informer.js';
-import { makeContext } from '../../src-main/controllers/controller.js';
+import { makeContext } from '../../src-main/client/controller.js';
 import { NodeLifecycleController } from '../../src-main/controllers/nodelifecycle/nodeLifecycleController.js';
-import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/controllers/options.js';
+import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/client/controllerOptions.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 
 // The node lifecycle and taint eviction controllers against the real API server, with their

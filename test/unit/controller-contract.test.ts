@@ -3,9 +3,9 @@ import { ManualClock } from '../../src-main/api/clock.js';
 import { ApiRequestError, type ApiClient } from '../../src-main/client/apiClient.js';
 import type { EventRecorder } from '../../src-main/client/eventRecorder.js';
 import type { InformerFactory } from '../../src-main/client/informer.js';
-import { BaseController, StaleCacheError, type ControllerContext } from '../../src-main/controllers/controller.js';
+import { BaseController, StaleCacheError, type ControllerContext } from '../../src-main/client/controller.js';
 import { newControllers } from '../../src-main/controllers/manager.js';
-import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/controllers/options.js';
+import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/client/controllerOptions.js';
 
 // The one shape every controller follows (src-main/controllers/controller.ts), checked on the
 // controllers the manager runs and on BaseController's mechanics, with time on a ManualClock.

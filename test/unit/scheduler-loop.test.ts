@@ -3,8 +3,8 @@ import { Scheduler, truncateEventMessage } from '../../src-main/scheduler/schedu
 import { LAST_ATTEMPT_ANNOTATION, type LastAttempt } from '../../src-main/scheduler/lastAttempt.js';
 import { makeNode, makePod } from '../../src-main/scheduler/testing.js';
 import { ApiRequestError, type ApiClient } from '../../src-main/client/apiClient.js';
-import type { ControllerContext } from '../../src-main/controllers/controller.js';
-import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/controllers/options.js';
+import type { ControllerContext } from '../../src-main/client/controller.js';
+import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/client/controllerOptions.js';
 import type { InformerHandlers } from '../../src-main/client/informer.js';
 import type { KubeObject, Node, Pod } from '../../src-main/api/types.js';
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { parseLabelSelector, matchesRequirements, selectorMatcher, formatRequirements, requirementsFromSelector } from '../../src-main/apiserver/selectors/labels.js';
-import { parseFieldSelector, matchesFields, selectableView, supportedFields, fieldValue } from '../../src-main/apiserver/selectors/fields.js';
+import { parseLabelSelector, matchesRequirements, selectorMatcher, formatRequirements, requirementsFromSelector } from '../../src-main/api/selectors/labels.js';
+import { parseFieldSelector, matchesFields, selectableView, supportedFields, fieldValue } from '../../src-main/api/selectors/fields.js';
 import type { KubeObject } from '../../src-main/api/types.js';
 
 describe('label selectors', () => {

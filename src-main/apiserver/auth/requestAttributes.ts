@@ -1,7 +1,7 @@
 import type { ResourceDef } from '../../api/resources.js';
 import { queryBool } from '../../api/queryParams.js';
 import type { ResourceRequest } from '../handlers/rest.js';
-import { parseFieldSelector, type FieldRequirement } from '../selectors/fields.js';
+import { parseFieldSelector, type FieldRequirement } from '../../api/selectors/fields.js';
 
 // What an authorizer sees of a resource request (kube's authorizer.Attributes, as
 // k8s.io/apiserver's RequestInfoFactory derives it from the method, path and query): the verb

@@ -4,8 +4,8 @@ import { apiVersionOf, objectKey, resourceByPath, type ResourceDef } from '../..
 import type { Registry, WriteContext, DeleteOptions } from '../registry/registry.js';
 import { errors, ApiError, successStatus } from '../status.js';
 import { decodeBody, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
-import { parseLabelSelector, SelectorParseError, type LabelRequirement } from '../selectors/labels.js';
-import { parseFieldSelector, FieldSelectorError, type FieldRequirement } from '../selectors/fields.js';
+import { parseLabelSelector, SelectorParseError, type LabelRequirement } from '../../api/selectors/labels.js';
+import { parseFieldSelector, FieldSelectorError, type FieldRequirement } from '../../api/selectors/fields.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch, serverSideApply, PatchError } from '../patch/index.js';
 import { parseIncludeObject, toTable, wantsTable } from './table.js';
 import { serveWatch, type WatchParams } from './watch.js';

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../api/types.js';
 import { fieldErr } from '../../api/validation/fieldErrors.js';
-import { formatRequirements, requirementsFromSelector } from '../selectors/labels.js';
+import { formatRequirements, requirementsFromSelector } from '../../api/selectors/labels.js';
 import { ApiError } from '../status.js';
 
 // The autoscaling/v1 Scale view of Deployments and ReplicaSets (`kubectl scale`).

@@ -13,8 +13,8 @@ import { ServiceAllocation } from './serviceAllocation.js';
 import type { ResourceStrategy } from './strategy.js';
 import { buildStrategies, strategyOf } from './strategies/index.js';
 import { SYSTEM_NAMESPACES } from './strategies/namespaces.js';
-import { matchesRequirements, type LabelRequirement } from '../selectors/labels.js';
-import { matchesFields, type FieldRequirement } from '../selectors/fields.js';
+import { matchesRequirements, type LabelRequirement } from '../../api/selectors/labels.js';
+import { matchesFields, type FieldRequirement } from '../../api/selectors/fields.js';
 import { nowISO } from '../../api/time.js';
 
 // The generic registry (kube's genericregistry.Store): the object lifecycle shared by every

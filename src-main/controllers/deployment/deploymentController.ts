@@ -2,8 +2,8 @@ import type { Deployment, OwnerReference, Pod, ReplicaSet } from '../../api/type
 import type { ApiClient } from '../../client/apiClient.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { selectorMatcher } from '../../apiserver/selectors/labels.js';
-import { BaseController, type ControllerContext } from '../controller.js';
+import { selectorMatcher } from '../../api/selectors/labels.js';
+import { BaseController, type ControllerContext } from '../../client/controller.js';
 import { ControllerRefManager } from '../util/controllerRefManager.js';
 import { CONTROLLER_UID_INDEX, ensureOwnershipIndexes, ownedAndOrphans } from '../util/indexes.js';
 import { controllerRef } from '../util/ownerRefs.js';

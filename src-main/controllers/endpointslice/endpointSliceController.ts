@@ -3,7 +3,7 @@ import { errorMessage } from '../../api/errors.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { BaseController, StaleCacheError, type ControllerContext } from '../controller.js';
+import { BaseController, StaleCacheError, type ControllerContext } from '../../client/controller.js';
 import { ServicePods, splitKey } from '../util/servicePods.js';
 import { isNamespaceTerminating } from '../util/apiErrors.js';
 import { isApiServerService, LABEL_SERVICE_NAME, serviceHasSelector } from '../util/serviceEndpoints.js';

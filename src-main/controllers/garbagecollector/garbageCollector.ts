@@ -2,7 +2,7 @@ import type { KubeObject, OwnerReference } from '../../api/types.js';
 import { RESOURCES, verbsOf } from '../../api/resources.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { BaseController } from '../controller.js';
+import { BaseController } from '../../client/controller.js';
 import { BoundedSet, forEachLimit } from '../util/concurrency.js';
 import {
   FINALIZER_FOREGROUND,

@@ -4,7 +4,7 @@ import { errorMessage } from '../../api/errors.js';
 import { nowISO } from '../../api/time.js';
 import { isConflict, isNotFound, resourcePath } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { BaseController } from '../controller.js';
+import { BaseController } from '../../client/controller.js';
 import { forEachLimit } from '../util/concurrency.js';
 import { addRemaining, deletionConditions, emptyReport, mergeConditions, remainingCount, type ContentReport, type NamespaceCondition } from './conditions.js';
 

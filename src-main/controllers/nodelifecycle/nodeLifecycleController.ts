@@ -5,7 +5,7 @@ import type { KubeObject, Lease, Node, NodeCondition, Pod } from '../../api/type
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { EventRecorder } from '../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../client/informer.js';
-import { BaseController, type ControllerContext } from '../controller.js';
+import { BaseController, type ControllerContext } from '../../client/controller.js';
 import { forEachLimit } from '../util/concurrency.js';
 import { nodeCondition, nodeZoneKey } from '../util/nodes.js';
 import { ensurePodNodeIndex, podsOnNode } from '../util/podIndex.js';

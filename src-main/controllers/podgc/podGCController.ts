@@ -3,7 +3,7 @@ import { nowISO } from '../../api/time.js';
 import type { Node, Pod } from '../../api/types.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { BaseController, type ControllerContext } from '../controller.js';
+import { BaseController, type ControllerContext } from '../../client/controller.js';
 import { forEachLimit } from '../util/concurrency.js';
 import { ensurePodNodeIndex, podsOnNode } from '../util/podIndex.js';
 import { isPodTerminal } from '../util/pods.js';

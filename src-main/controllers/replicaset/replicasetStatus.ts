@@ -1,5 +1,5 @@
 import type { Pod, ReplicaSet, ReplicaSetStatus } from '../../api/types.js';
-import { labelMatcher, requirementsFromSelector } from '../../apiserver/selectors/labels.js';
+import { labelMatcher, requirementsFromSelector } from '../../api/selectors/labels.js';
 import { errorMessage } from '../../api/errors.js';
 import { nowISO } from '../../api/time.js';
 import { isPodReady, podCondition } from '../util/pods.js';

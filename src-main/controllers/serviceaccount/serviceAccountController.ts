@@ -1,7 +1,7 @@
 import type { KubeObject, Namespace } from '../../api/types.js';
 import { ApiRequestError, isAlreadyExists, isNotFound } from '../../client/apiClient.js';
 import type { Informer } from '../../client/informer.js';
-import { BaseController } from '../controller.js';
+import { BaseController } from '../../client/controller.js';
 
 // The service account controller (kube's pkg/controller/serviceaccount): every active namespace
 // has a `default` ServiceAccount, recreated if someone deletes it.

@@ -3,7 +3,7 @@ import type { KubeObject, Node, Pod, Taint } from '../../../api/types.js';
 import { isConflict, isNotFound } from '../../../client/apiClient.js';
 import type { EventRecorder } from '../../../client/eventRecorder.js';
 import { keyOf, type Informer } from '../../../client/informer.js';
-import { BaseController, type ControllerContext } from '../../controller.js';
+import { BaseController, type ControllerContext } from '../../../client/controller.js';
 import { ensurePodNodeIndex, podsOnNode } from '../../util/podIndex.js';
 import { podCondition } from '../../util/pods.js';
 import { evictionDecision, noExecuteTaints, parseTimeAdded, podBoundAt } from './evictionTime.js';

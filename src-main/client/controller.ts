@@ -1,10 +1,10 @@
 import { systemClock, type Clock, type TimerHandle } from '../api/clock.js';
 import { errorMessage } from '../api/errors.js';
-import { isConflict, type ApiClient } from '../client/apiClient.js';
-import { EventRecorder } from '../client/eventRecorder.js';
-import type { InformerFactory } from '../client/informer.js';
-import { WorkQueue, type WorkQueueOptions } from '../client/workQueue.js';
-import type { ControllerOptions } from './options.js';
+import { isConflict, type ApiClient } from './apiClient.js';
+import { EventRecorder } from './eventRecorder.js';
+import type { InformerFactory } from './informer.js';
+import { WorkQueue, type WorkQueueOptions } from './workQueue.js';
+import type { ControllerOptions } from './controllerOptions.js';
 
 // What every control loop gets and provides. Controllers are plain API clients: they read
 // through shared informers and write back through the API server, never to the store.

@@ -1,4 +1,4 @@
-import type { LabelSelector } from '../../api/types.js';
+import type { LabelSelector } from '../types.js';
 
 // Label selectors as kubectl sends them (`a=b,c!=d,e in (x,y),f notin (z),g,!h`) and as objects
 // carry them (matchLabels + matchExpressions). Both compile to one list of requirements.

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../types.js';
 
 // Field selectors (`metadata.name=web,status.phase!=Failed`). Each resource supports a fixed set
 // of fields, as in kube-apiserver; an unsupported one is a 400 that names it.
