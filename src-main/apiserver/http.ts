@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import yaml from 'js-yaml';
 import { ApiError, errors, statusJSON } from './status.js';
 import { QueryParamError } from '../api/queryParams.js';
-import { decodeK8sProtobuf, ProtobufDecodeError } from './protobuf/index.js';
 
 // Request and response plumbing shared by every handler: bodies in, JSON out, Status errors.
 
@@ -14,8 +12,6 @@ const MAX_BODY = 3 * 1024 * 1024; // kube-apiserver's default request size limit
  * object Kubernetes defines nests anywhere near it (a Pod with managedFields is about 20 deep).
  */
 export const MAX_DEPTH = 1000;
-/** Nodes a YAML body may expand to through aliases ("billion laughs"): far beyond a 3 MiB body. */
-const MAX_YAML_NODES = 1_000_000;
 
 function tooLarge(): ApiError {
   return new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Request entity too large: limit is ${MAX_BODY}`, reason: 'RequestEntityTooLarge', code: 413 });
@@ -76,50 +72,19 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-/** Walks a decoded YAML value iteratively; false when it is deeper or (through aliases) larger than allowed. */
-function yamlShapeWithin(value: unknown): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  let nodes = 0;
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (++nodes > MAX_YAML_NODES || d > MAX_DEPTH) return false;
-    if (v && typeof v === 'object') for (const c of Object.values(v)) if (c && typeof c === 'object') stack.push([c, d + 1]);
-  }
-  return true;
-}
-
 export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Decodes a JSON, YAML or Kubernetes-protobuf body (kubectl create sends protobuf since 1.31). */
-export function decodeBody(buf: Buffer, contentType: string): unknown {
-  if (contentType === 'application/vnd.kubernetes.protobuf') {
-    try {
-      return decodeK8sProtobuf(buf);
-    } catch (e) {
-      if (e instanceof ProtobufDecodeError) throw errors.unsupportedMediaTypeFor(e.message);
-      throw e;
-    }
+/**
+ * Refuses a JSON body nested deeper than MAX_DEPTH before anything parses or walks it (YAML is
+ * bounded where it is read, src-main/api/schema/decode/yaml.ts). Returns the body.
+ */
+export function guardDepth(buf: Buffer, contentType: string): Buffer {
+  if ((contentType === 'application/json' || contentType === '' || contentType.endsWith('patch+json')) && buf.length > MAX_DEPTH * 2) {
+    if (jsonDepthExceeds(buf.toString('latin1'), MAX_DEPTH)) throw errors.badRequest(`couldn't get version/kind; json parse error: exceeded max depth of ${MAX_DEPTH}`);
   }
-  const text = buf.toString('utf8');
-  if (!text.trim()) return undefined;
-  if (contentType.includes('yaml')) {
-    let value: unknown;
-    try {
-      value = yaml.load(text);
-    } catch (e) {
-      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
-    }
-    if (!yamlShapeWithin(value)) throw errors.badRequest('error converting YAML to JSON: yaml: exceeded max depth or excessive aliasing');
-    return value;
-  }
-  if (jsonDepthExceeds(text, MAX_DEPTH)) throw errors.badRequest(`couldn't get version/kind; json parse error: exceeded max depth of ${MAX_DEPTH}`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
-  }
+  return buf;
 }
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown): void {

@@ -18,7 +18,7 @@ import {
   resourceList,
   wantsAggregated,
 } from './handlers/discovery.js';
-import { openapiFor, openapiRoot } from './handlers/openapi.js';
+import { openapiFor, openapiRoot, openapiV2 } from './handlers/openapi.js';
 import { proxyUpgrade, writeUpgradeStatus, type KubeletResolver } from './handlers/nodeProxy.js';
 import { parseRequestTarget } from '../api/requestTarget.js';
 import { authorizeNode, nodeCreateAdmission, nodeUpdateAdmission } from './auth/nodeAuthorizer.js';
@@ -92,6 +92,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const doc = openapiFor(path.slice('/openapi/v3/'.length));
       if (!doc) throw errors.notFoundPath();
       return sendRaw(res, 200, doc);
+    }
+    if (path === '/openapi/v2') {
+      const v2 = openapiV2(req.headers.accept);
+      return sendRaw(res, v2.status, v2.body, v2.contentType);
     }
     let group: string;
     let version: string;

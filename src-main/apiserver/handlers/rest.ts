@@ -3,7 +3,8 @@ import type { KubeObject } from '../../api/types.js';
 import { apiVersionOf, objectKey, resourceByPath, type ResourceDef } from '../../api/resources.js';
 import type { Registry, WriteContext, DeleteOptions } from '../registry/registry.js';
 import { errors, ApiError, successStatus } from '../status.js';
-import { decodeBody, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
+import { guardDepth, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
+import { applyStrictCheck, checkApplyConfiguration, decodeAs, decodeObject, decodePatchBody, decodePatched, fieldValidationOf, warningHeaders, type Decoded, type FieldValidation } from './decode.js';
 import { parseLabelSelector, SelectorParseError, type LabelRequirement } from '../../api/selectors/labels.js';
 import { parseFieldSelector, FieldSelectorError, type FieldRequirement } from '../../api/selectors/fields.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch, serverSideApply, PatchError } from '../patch/index.js';
@@ -103,26 +104,15 @@ function applyPatch(r: ResourceDef, name: string, ct: string, original: unknown,
 }
 
 /**
- * DeleteOptions from the body (where client-go puts them, dryRun included) and the query, checked
- * as kube's delete handler checks them (ValidateDeleteOptions).
+ * DeleteOptions from the body (decoded by decodeAs: client-go puts them there, dryRun included)
+ * and the query, checked as kube's delete handler checks them (ValidateDeleteOptions).
  */
-function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions & { dryRun: boolean } {
-  if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
-    throw errors.badRequest(`json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type v1.DeleteOptions`);
-  }
-  const b = (body ?? {}) as Record<string, unknown>;
-  const typeErr = (field: string, want: string) => errors.badRequest(`json: cannot unmarshal ${jsonType(b[field])} into Go struct field DeleteOptions.${field} of type ${want}`);
-  if (b.gracePeriodSeconds != null && !Number.isInteger(b.gracePeriodSeconds)) throw typeErr('gracePeriodSeconds', 'int64');
-  if (b.propagationPolicy != null && typeof b.propagationPolicy !== 'string') throw typeErr('propagationPolicy', 'v1.DeletionPropagation');
-  if (b.orphanDependents != null && typeof b.orphanDependents !== 'boolean') throw typeErr('orphanDependents', 'bool');
-  if (b.dryRun != null && !(Array.isArray(b.dryRun) && b.dryRun.every((v) => typeof v === 'string'))) throw typeErr('dryRun', '[]string');
-  const pre = b.preconditions;
-  if (pre != null && (typeof pre !== 'object' || Array.isArray(pre) || Object.values(pre).some((v) => v != null && typeof v !== 'string'))) throw typeErr('preconditions', 'v1.Preconditions');
+function deleteOptions(b: Record<string, unknown>, q: URLSearchParams): DeleteOptions & { dryRun: boolean } {
   const o: DeleteOptions = {};
   if (b.gracePeriodSeconds != null) o.gracePeriodSeconds = b.gracePeriodSeconds as number;
   if (b.propagationPolicy != null) o.propagationPolicy = b.propagationPolicy as DeleteOptions['propagationPolicy'];
   if (b.orphanDependents != null) o.orphanDependents = b.orphanDependents as boolean;
-  if (pre != null) o.preconditions = pre as DeleteOptions['preconditions'];
+  if (b.preconditions != null) o.preconditions = b.preconditions as DeleteOptions['preconditions'];
   const grace = queryInt(q, 'gracePeriodSeconds');
   if (grace !== undefined) o.gracePeriodSeconds = grace;
   if (q.get('propagationPolicy')) o.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
@@ -141,12 +131,6 @@ function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions & { dry
   return { ...o, dryRun };
 }
 
-function jsonType(v: unknown): string {
-  if (Array.isArray(v)) return 'array';
-  if (v === null) return 'null';
-  return typeof v === 'object' ? 'object' : typeof v;
-}
-
 function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequirement[], fields: FieldRequirement[], q: URLSearchParams, accept: string | undefined, opts: RestOptions): WatchParams {
   const ts = queryInt(q, 'timeoutSeconds');
   return {
@@ -162,6 +146,10 @@ function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequir
     bookmarkIntervalMs: opts.bookmarkIntervalMs,
   };
 }
+
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const PATCH_TYPES = new Set(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY_PATCH]);
+const FIELD_VALIDATION_VERB: Record<string, 'create' | 'update' | 'patch' | undefined> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
 
 /** The options kind of each writing verb (what a bad dryRun or fieldManager is reported against). */
 const OPTIONS_KIND: Record<string, OptionsKind | undefined> = { POST: 'CreateOptions', PUT: 'UpdateOptions', PATCH: 'PatchOptions', DELETE: 'DeleteOptions' };
@@ -185,6 +173,18 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const optionsKind = OPTIONS_KIND[method];
   const ctx: WriteContext = optionsKind ? { fieldManager: fieldManagerOf(optionsKind, req, q), dryRun: dryRunOf(optionsKind, q.getAll('dryRun')) } : { fieldManager: '', dryRun: false };
   ctx.admitUpdate = opts.admitUpdate;
+  // fieldValidation is read (and refused when unsupported) before the body, as kube does.
+  const verb = FIELD_VALIDATION_VERB[method];
+  const fv: FieldValidation = verb ? fieldValidationOf(q, verb) : 'Ignore';
+  /** Decoded bodies' warnings go out as `Warning` headers, whatever the request's outcome (kube's warning recorder). */
+  const warn = (texts: string[]) => {
+    for (const h of warningHeaders(texts)) res.appendHeader('Warning', h);
+  };
+  const decode = <T>(d: Decoded<T>): T => {
+    warn(d.warnings);
+    return d.obj;
+  };
+  const body = async () => guardDepth(await readBody(req), mediaType(req));
   const send = (code: number, obj: KubeObject) => {
     if (wantsTable(accept)) {
       sendJSON(res, code, toTable(r, [obj], parseIncludeObject(q.get('includeObject')), { resourceVersion: obj.metadata.resourceVersion }));
@@ -222,15 +222,15 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return;
     }
     if (method === 'POST') {
-      const body = decodeBody(await readBody(req), mediaType(req)) as KubeObject;
-      opts.admitCreate?.(r, body);
-      const obj = await registry.create(r, ns, body, ctx);
+      const created = decode(decodeObject(await body(), mediaType(req), r, fv));
+      opts.admitCreate?.(r, created);
+      const obj = await registry.create(r, ns, created, ctx);
       send(201, obj);
       return;
     }
     if (method === 'DELETE') {
       const { labels, fields } = selectors(q, r);
-      const { dryRun, ...opts } = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const { dryRun, ...opts } = deleteOptions(decodeAs<Record<string, unknown>>(await body(), mediaType(req), 'DeleteOptions', 'Ignore').obj, q);
       const delCtx: WriteContext = { ...ctx, dryRun: ctx.dryRun || dryRun };
       const list = registry.list(r, ns, { labels, fields });
       const out: KubeObject[] = [];
@@ -259,8 +259,14 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const live = registry.get(r, ns, name);
     if (method === 'GET') return sendJSON(res, 200, scaleOf(live));
     if (method === 'PUT' || method === 'PATCH') {
-      const raw = decodeBody(await readBody(req), mediaType(req));
-      const scale = method === 'PUT' ? (raw as Scale) : (applyPatch(r, name, mediaType(req), scaleOf(live), raw) as unknown as Scale);
+      const ct = mediaType(req);
+      let scale: Scale;
+      if (method === 'PUT') scale = decode(decodeAs<Scale>(await body(), ct, 'Scale', fv));
+      else {
+        if (ct === APPLY_PATCH) throw errors.unsupportedMediaType(ct);
+        const pb = decodePatchBody(await body(), ct, fv);
+        scale = decode(decodePatched(applyPatch(r, name, ct, scaleOf(live), pb.patch), 'Scale', fv, ct, pb)) as unknown as Scale;
+      }
       const { obj } = await registry.update(r, ns, name, applyScale(live, scale), ctx);
       return sendJSON(res, 200, scaleOf(obj));
     }
@@ -276,10 +282,10 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   // ---- binding ----
   if (sub === 'binding') {
     if (method !== 'POST') throw errors.methodNotAllowed(method);
-    const body = decodeBody(await readBody(req), mediaType(req)) as { metadata?: { annotations?: Record<string, string> }; target?: { name?: string; kind?: string } };
-    const node = body?.target?.name;
+    const binding = decode(decodeAs<{ metadata?: { annotations?: Record<string, string> }; target?: { name?: string; kind?: string } }>(await body(), mediaType(req), 'Binding', fv));
+    const node = binding.target?.name;
     if (!node) throw errors.invalid(r, name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
-    await registry.bind(ns!, name, node, ctx, body.metadata?.annotations);
+    await registry.bind(ns!, name, node, ctx, binding.metadata?.annotations);
     return sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
@@ -292,26 +298,30 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return sendRaw(res, 200, registry.getJSON(r, ns, name));
     }
     case 'PUT': {
-      const body = decodeBody(await readBody(req), mediaType(req)) as KubeObject;
-      const { obj, created } = await registry.update(r, ns, name, body, ctx, subresource);
+      const updated = decode(decodeObject(await body(), mediaType(req), r, fv));
+      const { obj, created } = await registry.update(r, ns, name, updated, ctx, subresource);
       return send(created ? 201 : 200, obj);
     }
     case 'PATCH': {
       const ct = mediaType(req);
-      const patch = decodeBody(await readBody(req), ct.includes('yaml') ? 'application/yaml' : 'application/json');
-      checkForce(ct === 'application/apply-patch+yaml', q);
-      if (ct === 'application/apply-patch+yaml') {
-        if (!q.get('fieldManager')) throw errors.invalid({ group: 'meta.k8s.io', kind: 'PatchOptions', plural: '' } as never, '', [fieldErr.required('fieldManager', 'is required for apply patch')]);
-        return send(...(await serverSideApplyPatch(registry, r, ns, name, patch as KubeObject, ctx, queryBool(q, 'force'), subresource)));
+      if (!PATCH_TYPES.has(ct)) throw errors.unsupportedMediaType(ct);
+      checkForce(ct === APPLY_PATCH, q);
+      if (ct === APPLY_PATCH && !q.get('fieldManager')) {
+        throw errors.invalid({ group: 'meta.k8s.io', kind: 'PatchOptions', plural: '' } as never, '', [fieldErr.required('fieldManager', 'is required for apply patch')]);
       }
-      if (!patch || typeof patch !== 'object') throw errors.badRequest('the patch body must be a JSON document');
-      const patched = applyPatch(r, name, ct, JSON.parse(registry.getJSON(r, ns, name)), patch);
+      const raw = await body();
+      const pb = decodePatchBody(raw, ct, fv);
+      if (ct === APPLY_PATCH) {
+        warn(applyStrictCheck(raw, fv));
+        return send(...(await serverSideApplyPatch(registry, r, ns, name, pb.patch as KubeObject, ctx, queryBool(q, 'force'), subresource)));
+      }
+      const patched = decode(decodePatched(applyPatch(r, name, ct, JSON.parse(registry.getJSON(r, ns, name)), pb.patch), r, fv, ct, pb));
       const { obj } = await registry.update(r, ns, name, patched, ctx, subresource);
       return send(200, obj);
     }
     case 'DELETE': {
       if (subresource) throw errors.methodNotAllowed(method);
-      const { dryRun, ...opts } = deleteOptions(decodeBody(await readBody(req), mediaType(req) || 'application/json'), q);
+      const { dryRun, ...opts } = deleteOptions(decodeAs<Record<string, unknown>>(await body(), mediaType(req), 'DeleteOptions', 'Ignore').obj, q);
       const { obj, gone } = await registry.delete(r, ns, name, opts, { ...ctx, dryRun: ctx.dryRun || dryRun });
       // Like kube's generic registry: an object still being deleted (grace period, finalizers)
       // comes back as is; a removed one as a Success Status, except for the resources whose
@@ -334,7 +344,8 @@ async function serverSideApplyPatch(
   force: boolean,
   subresource: 'status' | 'finalize' | undefined,
 ): Promise<[number, KubeObject]> {
-  if (!applied || typeof applied !== 'object') throw errors.badRequest('the apply body must be an object');
+  if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('the apply body must be an object');
+  checkApplyConfiguration(applied, r);
   let live: KubeObject | undefined;
   try {
     live = JSON.parse(registry.getJSON(r, ns, name)) as KubeObject;

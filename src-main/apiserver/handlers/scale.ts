@@ -26,7 +26,8 @@ export function scaleOf(obj: KubeObject): Scale {
 
 /** The object with the Scale's replicas applied; the Scale's resourceVersion becomes a precondition. */
 export function applyScale(obj: KubeObject, scale: Scale): KubeObject {
-  const replicas = scale?.spec?.replicas;
+  // ScaleSpec.replicas is a plain int32 with omitempty: absent means 0, as in Go.
+  const replicas = scale?.spec?.replicas ?? 0;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     const e = fieldErr.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0');
     throw new ApiError({

@@ -1,0 +1,108 @@
+import type { TypeDefs } from './dsl.js';
+
+// core/v1 (k8s.io/api/core/v1, Kubernetes 1.32): Namespace, ConfigMap, Secret, ServiceAccount and Event, and the small shared types they use.
+export const coreObjectTypes: TypeDefs = {
+  Namespace: {
+    $doc: 'A scope for names: most objects live in exactly one namespace.',
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ObjectMeta',
+    spec: 'NamespaceSpec',
+    status: 'NamespaceStatus',
+  },
+  NamespaceSpec: {
+    finalizers: '[]FinalizerName list=atomic',
+  },
+  FinalizerName: 'string',
+  NamespaceStatus: {
+    phase: 'NamespacePhase',
+    conditions: '[]NamespaceCondition list=map keys=type patch=merge mergeKey=type',
+  },
+  NamespacePhase: 'string enum(Active|Terminating)',
+  NamespaceCondition: {
+    type: 'NamespaceConditionType required',
+    status: 'ConditionStatus required',
+    lastTransitionTime: 'meta.Time',
+    reason: 'string',
+    message: 'string',
+  },
+  NamespaceConditionType: 'string',
+  ConditionStatus: 'string',
+  NamespaceList: {
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ListMeta',
+    items: '[]Namespace required',
+  },
+  ConfigMap: {
+    $doc: 'Non-secret configuration data, as strings or bytes, for pods to consume.',
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ObjectMeta',
+    immutable: '*bool',
+    data: 'map[string]string',
+    binaryData: 'map[string][]byte',
+  },
+  ConfigMapList: {
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ListMeta',
+    items: '[]ConfigMap required',
+  },
+  Secret: {
+    $doc: 'Sensitive data (passwords, tokens, keys) for pods to consume, base64-encoded in data.',
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ObjectMeta',
+    immutable: '*bool',
+    data: 'map[string][]byte',
+    stringData: 'map[string]string',
+    type: 'SecretType',
+  },
+  SecretType: 'string',
+  SecretList: {
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ListMeta',
+    items: '[]Secret required',
+  },
+  ServiceAccount: {
+    $doc: 'An identity for processes that run in pods.',
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ObjectMeta',
+    secrets: '[]ObjectReference list=map keys=name patch=merge mergeKey=name',
+    imagePullSecrets: '[]LocalObjectReference list=atomic',
+    automountServiceAccountToken: '*bool',
+  },
+  ServiceAccountList: {
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ListMeta',
+    items: '[]ServiceAccount required',
+  },
+  Event: {
+    $doc: 'A report of something that happened to an object, written by a component.',
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ObjectMeta required',
+    involvedObject: 'ObjectReference required',
+    reason: 'string',
+    message: 'string',
+    source: 'EventSource',
+    firstTimestamp: 'meta.Time',
+    lastTimestamp: 'meta.Time',
+    count: 'int32',
+    type: 'string',
+    eventTime: 'meta.MicroTime',
+    series: '*EventSeries',
+    action: 'string',
+    related: '*ObjectReference',
+    reportingComponent: 'string noomit',
+    reportingInstance: 'string noomit',
+  },
+  EventSource: {
+    component: 'string',
+    host: 'string',
+  },
+  EventSeries: {
+    count: 'int32',
+    lastObservedTime: 'meta.MicroTime',
+  },
+  EventList: {
+    $inline: 'meta.TypeMeta',
+    metadata: 'meta.ListMeta',
+    items: '[]Event required',
+  },
+};

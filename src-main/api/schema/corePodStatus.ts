@@ -1,0 +1,105 @@
+import type { TypeDefs } from './dsl.js';
+
+// core/v1 (k8s.io/api/core/v1, Kubernetes 1.32): PodStatus and container statuses.
+export const corePodStatusTypes: TypeDefs = {
+  PodStatus: {
+    phase: 'PodPhase',
+    conditions: '[]PodCondition list=map keys=type patch=merge mergeKey=type',
+    message: 'string',
+    reason: 'string',
+    nominatedNodeName: 'string',
+    hostIP: 'string',
+    hostIPs: '[]HostIP list=atomic patch=merge mergeKey=ip',
+    podIP: 'string',
+    podIPs: '[]PodIP list=map keys=ip patch=merge mergeKey=ip',
+    startTime: '*meta.Time',
+    initContainerStatuses: '[]ContainerStatus list=atomic',
+    containerStatuses: '[]ContainerStatus list=atomic',
+    qosClass: 'PodQOSClass',
+    ephemeralContainerStatuses: '[]ContainerStatus list=atomic',
+    resize: 'PodResizeStatus',
+    resourceClaimStatuses: '[]PodResourceClaimStatus list=map keys=name patch=merge,retainKeys mergeKey=name',
+  },
+  PodPhase: 'string enum(Failed|Pending|Running|Succeeded|Unknown)',
+  PodCondition: {
+    type: 'PodConditionType required',
+    status: 'ConditionStatus required',
+    lastProbeTime: 'meta.Time',
+    lastTransitionTime: 'meta.Time',
+    reason: 'string',
+    message: 'string',
+  },
+  HostIP: {
+    ip: 'string required',
+  },
+  PodIP: {
+    ip: 'string required',
+  },
+  ContainerStatus: {
+    name: 'string required',
+    state: 'ContainerState',
+    lastState: 'ContainerState',
+    ready: 'bool required',
+    restartCount: 'int32 required',
+    image: 'string required',
+    imageID: 'string required',
+    containerID: 'string',
+    started: '*bool',
+    allocatedResources: 'ResourceList',
+    resources: '*ResourceRequirements',
+    volumeMounts: '[]VolumeMountStatus list=map keys=mountPath patch=merge mergeKey=mountPath',
+    user: '*ContainerUser',
+    allocatedResourcesStatus: '[]ResourceStatus list=map keys=name patch=merge mergeKey=name',
+  },
+  ContainerState: {
+    waiting: '*ContainerStateWaiting',
+    running: '*ContainerStateRunning',
+    terminated: '*ContainerStateTerminated',
+  },
+  ContainerStateWaiting: {
+    reason: 'string',
+    message: 'string',
+  },
+  ContainerStateRunning: {
+    startedAt: 'meta.Time',
+  },
+  ContainerStateTerminated: {
+    exitCode: 'int32 required',
+    signal: 'int32',
+    reason: 'string',
+    message: 'string',
+    startedAt: 'meta.Time',
+    finishedAt: 'meta.Time',
+    containerID: 'string',
+  },
+  VolumeMountStatus: {
+    name: 'string required',
+    mountPath: 'string required',
+    readOnly: 'bool',
+    recursiveReadOnly: '*RecursiveReadOnlyMode',
+  },
+  ContainerUser: {
+    linux: '*LinuxContainerUser',
+  },
+  LinuxContainerUser: {
+    uid: 'int64 required',
+    gid: 'int64 required',
+    supplementalGroups: '[]int64 list=atomic',
+  },
+  ResourceStatus: {
+    name: 'ResourceName required',
+    resources: '[]ResourceHealth list=map keys=resourceID',
+  },
+  ResourceHealth: {
+    resourceID: 'ResourceID required',
+    health: 'ResourceHealthStatus',
+  },
+  ResourceID: 'string',
+  ResourceHealthStatus: 'string',
+  PodQOSClass: 'string enum(BestEffort|Burstable|Guaranteed)',
+  PodResizeStatus: 'string',
+  PodResourceClaimStatus: {
+    name: 'string required',
+    resourceClaimName: '*string',
+  },
+};
