@@ -16,6 +16,7 @@ import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.
 import { startDockerNodes, type DockerNodes } from './dockerNodes.js';
 import type { ProgressFn } from './images/types.js';
 import { DATA_FILE_MODE, openDataFolder } from './dataFolder.js';
+import { silentLogger, type Logger } from './api/log.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
 // CLI in plain Node and by the Electron main process; nothing here depends on Electron.
@@ -47,7 +48,8 @@ export interface ControlPlaneOptions {
   nodeEnv?: Record<string, string>;
   /** Image build progress (the first start builds the node image). */
   onImageProgress?: ProgressFn;
-  log?: (line: string) => void;
+  /** Where every component logs (each names itself on it); its level and format also go to new nodes' kubelets. Default: none. */
+  log?: Logger;
 }
 
 export interface ControlPlane {
@@ -75,7 +77,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   // cluster name whose nodes belong to another control plane): nothing keeps serving or holding
   // the data folder after startControlPlane has thrown.
   const undo: (() => unknown)[] = [];
-  const lock = dir ? openDataFolder(dir, opts.log) : undefined;
+  const log = opts.log ?? silentLogger;
+  const lock = dir ? openDataFolder(dir, log) : undefined;
   try {
     const store = await Store.open({ dataDir: dir, historySize: opts.historySize });
     undo.push(() => store.close());
@@ -85,7 +88,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const tokens = new TokenAuthenticator(dir ? path.join(dir, 'tokens.json') : null);
     const sans = ['127.0.0.1', 'localhost', 'host.docker.internal', os.hostname(), registry.services.ips.apiServiceIP, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...(opts.extraSANs ?? [])];
     const pki = await ensurePki(dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-')), sans);
-    const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log: opts.log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
+    const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
     undo.push(() => apiserver.close());
     const kubeconfig = buildKubeconfig({ server: apiserver.url, caCert: pki.caCert, token: tokens.adminToken });
     let kubeconfigPath: string | undefined;
@@ -94,7 +97,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       fs.writeFileSync(kubeconfigPath, kubeconfig, { mode: DATA_FILE_MODE });
       fs.chmodSync(kubeconfigPath, DATA_FILE_MODE); // the mode above applies only when the file is new
     }
-    const log = opts.log ?? (() => {});
     const clients: ApiClient[] = [];
     const componentClient = (component: string) => {
       const c = new ApiClient({ url: apiserver.url, token: tokens.componentToken(component), ca: pki.caCert, userAgent: `flotilla-${component}`, maxSockets: 64 });
@@ -116,6 +118,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       hollow = new HollowNodePool(componentClient('hollow-nodes'), {
         leaseRenewIntervalMs: controllerOptions.leaseRenewIntervalMs,
         leaseDurationSeconds: controllerOptions.leaseDurationSeconds,
+        log,
         ...opts.hollowNodes,
       });
       undo.push(() => hollow?.stop());

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { clusterIdOf } from './cluster/identity.js';
 import { describeHolder, lockHolder, tryLock, type HeldLock, type LockHolder } from './images/fileLock.js';
+import { silentLogger, type Logger } from './api/log.js';
 
 // A control plane's data folder: the store (Secrets in plain text), the cluster CA key, the
 // tokens and the admin kubeconfig. Only its owner may read any of it, so every folder in it is
@@ -50,7 +51,7 @@ export function restrictDataFolder(dir: string): string[] {
  * Creates the folder if needed, takes its lock (or throws a message naming the process that has
  * it), and narrows the modes of what older versions left. Returns the lock's release.
  */
-export function openDataFolder(dir: string, log: (line: string) => void = () => {}): HeldLock {
+export function openDataFolder(dir: string, log: Logger = silentLogger): HeldLock {
   fs.mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
   const lockFile = path.join(dir, LOCK_FILE);
   const r = tryLock(lockFile, CONTROL_PLANE_PURPOSE);
@@ -64,7 +65,7 @@ export function openDataFolder(dir: string, log: (line: string) => void = () => 
     );
   }
   const failed = restrictDataFolder(dir);
-  if (failed.length) log(`warning: could not make ${failed.length} item(s) in ${dir} private to you, e.g. ${failed[0]}`);
+  if (failed.length) log.with('data-folder').warn('could not make some items private to you', { dir, count: failed.length, example: failed[0] });
   return r;
 }
 

@@ -9,6 +9,7 @@ import type { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import type { KubeletResolver } from './apiserver/handlers/nodeProxy.js';
 import type { ControllerOptions } from './client/controllerOptions.js';
 import type { ProgressFn } from './images/types.js';
+import { logEnv, type Logger } from './api/log.js';
 
 // The Docker side of a control plane: build (or find) the images, then create or adopt the node
 // containers. Kept apart from controlplane.ts so an API-server-only control plane needs no engine.
@@ -27,7 +28,8 @@ export interface DockerNodesOptions {
   /** Never contact a registry (CI, the network rule); defaults to $FLOTILLA_OFFLINE. */
   offline?: boolean;
   onProgress?: ProgressFn;
-  log: (line: string) => void;
+  /** Also sets the level and format of new nodes' kubelets. */
+  log: Logger;
 }
 
 export interface DockerNodes {
@@ -68,6 +70,9 @@ export async function startDockerNodes(o: DockerNodesOptions): Promise<DockerNod
       FLOTILLA_IMAGE_PULLS: offline ? 'false' : 'true',
       FLOTILLA_LEASE_RENEW_MS: String(o.controllerOptions.leaseRenewIntervalMs),
       FLOTILLA_LEASE_DURATION_SECONDS: String(o.controllerOptions.leaseDurationSeconds),
+      // A control plane that logs nothing (tests, the desktop app) leaves the kubelets at their
+      // default, so `docker logs` on a node still tells what happened there.
+      ...(o.log.level === 'off' ? {} : logEnv(o.log)),
       ...o.nodeEnv,
     },
     log: o.log,

@@ -21,6 +21,7 @@ import {
 import { openapiFor, openapiRoot, openapiV2 } from './handlers/openapi.js';
 import { proxyUpgrade, writeUpgradeStatus, type KubeletResolver } from './handlers/nodeProxy.js';
 import { parseRequestTarget } from '../api/requestTarget.js';
+import { silentLogger, type Logger } from '../api/log.js';
 import { authorizeNode, nodeCreateAdmission, nodeUpdateAdmission } from './auth/nodeAuthorizer.js';
 import { requestAttributes } from './auth/requestAttributes.js';
 import { applyHeapPolicy } from './heapPolicy.js';
@@ -34,8 +35,8 @@ export interface ApiServerOptions {
   pki: Pki;
   host?: string;
   port?: number;
-  /** Extra handler consulted before REST routing (e.g. node-proxied logs later). */
-  log?: (line: string) => void;
+  /** The process's logger (the server names itself "apiserver" on it); default: none. */
+  log?: Logger;
   watchBookmarkIntervalMs?: number;
 }
 
@@ -60,9 +61,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   applyHeapPolicy();
   const { registry, tokens } = opts;
   let kubelet: KubeletResolver | undefined;
+  const log = (opts.log ?? silentLogger).with('apiserver');
   const server = https.createServer({ cert: opts.pki.serverCert, key: opts.pki.serverKey, keepAliveTimeout: 65_000 }, (req, res) => {
     handle(req, res).catch((e) => {
-      if (!(e instanceof Error && 'status' in e)) opts.log?.(`apiserver: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+      if (!(e instanceof Error && 'status' in e)) log.error('request failed unexpectedly', { method: req.method, url: req.url, err: e, stack: (e as Error)?.stack });
       sendError(res, e);
     });
   });

@@ -7,6 +7,7 @@ import { NODE_ACTIONS, nodeCommand, type NodeAction } from './nodeCommands.js';
 import { down, recordedClusterName } from './down.js';
 import { ImageBuildProgress } from './progress.js';
 import { buildLogPath } from './progressLog.js';
+import { createLogger, logSettings, type LogSettings } from '../api/log.js';
 
 // `flotilla`: the headless face of the app. `up` runs the same control plane the desktop app
 // runs, in the foreground; `kubeconfig` prints the admin kubeconfig; `down` stops and removes a
@@ -34,6 +35,9 @@ Options:
   --no-ui             Do not serve the dashboard (it is not served by this build yet)
   -v, --verbose       Show the image builds' full output (debootstrap, docker build) instead of
                       one progress line per step; it is always kept in DIR/logs/image-build.log
+  --log-level LEVEL   What the control plane and the nodes' kubelets log: debug, info, warn,
+                      error or off (default: $FLOTILLA_LOG_LEVEL or info)
+  --log-format FMT    Log lines as text or json (default: $FLOTILLA_LOG_FORMAT or text)
   -h, --help          Show this help
 `;
 
@@ -59,6 +63,12 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
   if (!Number.isInteger(hollowNodes) || hollowNodes < 0) fail(`--hollow-nodes: must be a whole number >= 0, got ${values['hollow-nodes']}`);
   const components = !values['no-controllers'];
+  let logs: LogSettings;
+  try {
+    logs = logSettings(process.env, { level: values['log-level'] as string | undefined, format: values['log-format'] as string | undefined });
+  } catch (e) {
+    fail((e as Error).message);
+  }
   // Signal handlers first: a SIGTERM that arrives while the control plane starts, or right after
   // the banner below (a supervisor that waits for it, then stops it), still stops it cleanly.
   let cp: ControlPlane | undefined;
@@ -90,7 +100,8 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
       nodes: nodes > 0 ? nodes : undefined,
       clusterName: clusterNameOf(values),
       onImageProgress: progress.onImageProgress,
-      log: (l) => progress.print(l),
+      // Log lines go through the progress display so they never break a stage line.
+      log: createLogger({ ...logs, write: (line) => progress.print(line) }),
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -133,6 +144,8 @@ export async function main(argv: string[]): Promise<void> {
       'service-cidr': { type: 'string' },
       'no-ui': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -8,6 +8,7 @@ import { ApiClient, isNotFound } from '../client/apiClient.js';
 import { ensureImages } from '../images/index.js';
 import { kubeletBundlePath } from '../dockerNodes.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../client/controllerOptions.js';
+import { logEnv, logSettings } from '../api/log.js';
 
 // `flotilla node add|rm|stop|start|kill|partition|heal NAME --data DIR`: node actions on a cluster
 // whose `flotilla up` may be running in another process. They act on Docker directly (the cluster
@@ -45,8 +46,9 @@ export async function nodeCommand(dataDir: string, clusterName: string, action: 
       FLOTILLA_IMAGE_PULLS: offline ? 'false' : 'true',
       FLOTILLA_LEASE_RENEW_MS: String(DEFAULT_CONTROLLER_OPTIONS.leaseRenewIntervalMs),
       FLOTILLA_LEASE_DURATION_SECONDS: String(DEFAULT_CONTROLLER_OPTIONS.leaseDurationSeconds),
+      // A node added here logs as $FLOTILLA_LOG_LEVEL / $FLOTILLA_LOG_FORMAT say (this command has no flags for them).
+      ...logEnv(logSettings(process.env)),
     },
-    log: () => {},
   });
   const need = () => {
     if (!name) throw new Error(`flotilla node ${action} needs a node name`);

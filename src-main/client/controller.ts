@@ -1,5 +1,5 @@
 import { systemClock, type Clock, type TimerHandle } from '../api/clock.js';
-import { errorMessage } from '../api/errors.js';
+import type { Logger } from '../api/log.js';
 import { isConflict, type ApiClient } from './apiClient.js';
 import { EventRecorder } from './eventRecorder.js';
 import type { InformerFactory } from './informer.js';
@@ -17,16 +17,17 @@ export interface ControllerContext {
   clock: Clock;
   /** An event recorder reporting as `component` (kube's event source, e.g. "deployment-controller"). */
   recorder(component: string): EventRecorder;
-  log(line: string): void;
+  /** The process's logger; each controller names itself on it (BaseController.log). */
+  log: Logger;
 }
 
 /**
  * The contract every controller in controllers/<name>/ follows (the shape of kube's
  * pkg/controller/deployment/deployment_controller.go):
  *
- * - `name` is kube-controller-manager's name for it (cmd/kube-controller-manager/names), used
- *   in every log line. Its Events carry kube's event source for it, which is the same string
- *   except where kube differs ("endpoint-controller", "endpoint-slice-controller",
+ * - `name` is kube-controller-manager's name for it (cmd/kube-controller-manager/names), the
+ *   component of its log records. Its Events carry kube's event source for it, which is the
+ *   same string except where kube differs ("endpoint-controller", "endpoint-slice-controller",
  *   "node-controller").
  * - The constructor takes the context (and optional tuning) and touches no informer.
  * - `init()` obtains its informers from `ctx.informers` and registers handlers and indexes. The
@@ -79,6 +80,7 @@ export abstract class BaseController implements Controller {
   readonly #passes = new Set<Promise<void>>();
   #workers: Promise<void> | undefined;
   #stopped = false;
+  #log: Logger | undefined;
 
   constructor(protected readonly ctx: ControllerContext) {}
 
@@ -99,7 +101,7 @@ export abstract class BaseController implements Controller {
         queue.run(workers, sync, (key, err) => {
           if (isExpectedRace(err)) return;
           if (queue.retries(key) % 10 !== 0) return;
-          this.log(`syncing ${what ? `${what} ` : ''}${key}: ${errorMessage(err)}`);
+          this.log.warn('sync failed', { [what ?? 'key']: key, err, retries: queue.retries(key) });
         }),
       ),
     ).then(() => undefined);
@@ -113,8 +115,9 @@ export abstract class BaseController implements Controller {
     return Promise.all([this.#workers, ...this.#passes]).then(() => undefined);
   }
 
-  protected log(line: string): void {
-    this.ctx.log(`${this.name}: ${line}`);
+  /** The context's logger named after this controller (made on first use: `name` is a subclass field). */
+  protected get log(): Logger {
+    return (this.#log ??= this.ctx.log.with(this.name));
   }
 
   /**
@@ -128,11 +131,11 @@ export abstract class BaseController implements Controller {
         this.#timers.delete(handle);
         const start = this.ctx.clock.now();
         const running: Promise<void> = pass()
-          .catch((e) => this.log(`${what}: ${errorMessage(e)}`))
+          .catch((err) => this.log.warn('periodic pass failed', { pass: what, err }))
           .finally(() => {
             this.#passes.delete(running);
             const took = this.ctx.clock.now() - start;
-            if (took > periodMs) this.log(`${what} took ${took} ms (period ${periodMs} ms)`);
+            if (took > periodMs) this.log.info('periodic pass overran its period', { pass: what, tookMs: took, periodMs });
             schedule(Math.max(0, periodMs - took));
           });
         this.#passes.add(running);
@@ -143,7 +146,7 @@ export abstract class BaseController implements Controller {
   }
 }
 
-export function makeContext(client: ApiClient, informers: InformerFactory, options: ControllerOptions, log: (l: string) => void, clock: Clock = systemClock): ControllerContext {
+export function makeContext(client: ApiClient, informers: InformerFactory, options: ControllerOptions, log: Logger, clock: Clock = systemClock): ControllerContext {
   const recorders = new Map<string, EventRecorder>();
   return {
     client,

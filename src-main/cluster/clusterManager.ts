@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { silentLogger, type Logger } from '../api/log.js';
 import { API_HOSTNAME, ApiRelay, chooseReachMode, extraHostsFor, isLocalAddress, type ApiReachMode } from './apiRelay.js';
 import {
   indexNodes,
@@ -73,7 +74,8 @@ export interface ClusterManagerOptions {
   onForeignObjects?: (found: ForeignObjects) => void | Promise<void>;
   /** Called after a node's containers are gone (the place to delete its Node object and revoke its token). */
   onNodeRemoved?: (node: string) => void | Promise<void>;
-  log?: (line: string) => void;
+  /** The process's logger (the manager names itself "cluster" on it); default: none. */
+  log?: Logger;
 }
 
 export interface StopOptions {
@@ -126,7 +128,7 @@ export class ClusterManager {
   apiUrl: string;
   private readonly docker: Docker;
   private readonly state: ClusterState;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private readyPromise: Promise<NetworkLayout> | null = null;
   private relay: ApiRelay | null = null;
   private mode: ApiReachMode | null = null;
@@ -143,7 +145,7 @@ export class ClusterManager {
     this.docker = opts.docker;
     this.apiUrl = `https://${API_HOSTNAME}:${opts.apiServer.hostPort}`;
     this.state = new ClusterState(opts.dataDir ? path.join(opts.dataDir, `cluster-${opts.clusterName}.json`) : null);
-    this.log = opts.log ?? (() => {});
+    this.log = (opts.log ?? silentLogger).with('cluster').with({ cluster: opts.clusterName });
     this.ownerLabels = opts.apiServer.caCert
       ? { [LABEL.clusterId]: clusterIdOf(opts.apiServer.caCert), ...(opts.dataDir ? { [LABEL.dataDir]: path.resolve(opts.dataDir) } : {}) }
       : {};
@@ -175,14 +177,14 @@ export class ClusterManager {
     this.mode = chooseReachMode(forced ? true : await isLocalAddress(layout.gateway), this.opts.apiServer.host, forced);
     const nodePort = this.mode === 'relay' ? (layout.apiPort ?? hostPort) : hostPort;
     if (layout.apiPort && layout.apiPort !== nodePort) {
-      this.log(`cluster ${this.clusterName}: warning: nodes were made to dial port ${layout.apiPort}, the API server is on ${hostPort} now`);
+      this.log.warn('nodes were made to dial another port than the API server is on now', { nodePort: layout.apiPort, apiPort: hostPort });
     }
     this.apiUrl = `https://${API_HOSTNAME}:${nodePort}`;
     if (this.mode === 'relay' && !this.relay && !this.opts.relayOwnedElsewhere) {
       const host = this.opts.apiServer.host;
       const upstream = host && host !== '0.0.0.0' && host !== '::' ? host : '127.0.0.1';
       this.relay = await ApiRelay.start(layout.gateway, nodePort, upstream, hostPort);
-      this.log(`cluster ${this.clusterName}: API relay ${layout.gateway}:${nodePort} -> ${upstream}:${hostPort}`);
+      this.log.info('API relay started', { listen: `${layout.gateway}:${nodePort}`, upstream: `${upstream}:${hostPort}` });
     }
     return layout;
   }
@@ -221,12 +223,12 @@ export class ClusterManager {
       const layout = await this.ensureNetwork();
       const { byName, duplicates } = indexNodes(await listNodeContainers(this.docker, this.clusterName));
       for (const d of duplicates) {
-        this.log(`cluster ${this.clusterName}: removing duplicate container ${d.Names[0]} of node ${d.Labels[LABEL.node]}`);
+        this.log.warn('removing a duplicate node container', { node: d.Labels[LABEL.node], container: d.Names[0] });
         await tolerate(() => this.docker.getContainer(d.Id).remove({ force: true, v: true }));
       }
       for (const [name, info] of byName) {
         if (info.State === 'created') {
-          this.log(`cluster ${this.clusterName}: starting node ${name}, whose creation was interrupted`);
+          this.log.info('starting a node whose creation was interrupted', { node: name });
           const c = this.docker.getContainer(info.Id);
           await c.putArchive(nodeConfigArchive({ caCert: this.opts.apiServer.caCert, token: this.opts.tokenFor(name) }), { path: '/' });
           await tolerate(() => c.start());
@@ -362,7 +364,7 @@ export class ClusterManager {
   deleteCluster(): Promise<DeleteReport> {
     return this.serial(async () => {
       const report = await this.removeEverything();
-      this.log(`cluster ${this.clusterName}: deleted (${report.containers} containers, ${report.volumes} volumes, ${report.networks} networks)`);
+      this.log.info('cluster deleted', { ...report });
       return report;
     });
   }
@@ -389,9 +391,9 @@ export class ClusterManager {
     if (found) {
       await this.opts.onForeignObjects?.(found);
       const whose = found.owners.map((o) => `CA ${o.clusterId}${o.dataDir ? `, data folder ${o.dataDir}` : ''}`).join('; ');
-      this.log(`cluster ${this.clusterName}: ${found.names.join(', ')} belong to another control plane (${whose}), which is gone; replacing them`);
+      this.log.warn('nodes belong to another control plane, which is gone; replacing them', { nodes: found.names, owners: whose });
       const report = await this.removeEverything();
-      this.log(`cluster ${this.clusterName}: removed the old cluster's ${report.containers} containers, ${report.volumes} volumes and ${report.networks} networks`);
+      this.log.info("removed the old cluster's objects", { ...report });
     }
     this.owned = true;
   }
@@ -491,7 +493,7 @@ export class ClusterManager {
       await this.removeVolumes(await listClusterVolumes(this.docker, this.clusterName, { [LABEL.node]: name }));
       throw e;
     }
-    this.log(`cluster ${this.clusterName}: node ${name} started at ${ip} (cpu ${capacity.cpu}, memory ${capacity.memory}, pods ${capacity.pods})`);
+    this.log.info('node started', { node: name, ip, cpu: capacity.cpu, memory: capacity.memory, pods: capacity.pods });
   }
 
   private async runningPods(node: string): Promise<Docker.ContainerInfo[]> {

@@ -2,6 +2,7 @@ import { ApiClient } from '../client/apiClient.js';
 import { InformerFactory, trimManagedFields } from '../client/informer.js';
 import { makeContext, type Controller, type ControllerContext } from '../client/controller.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../client/controllerOptions.js';
+import { silentLogger, type Logger } from '../api/log.js';
 import { ReplicaSetController } from './replicaset/replicasetController.js';
 import { DeploymentController } from './deployment/deploymentController.js';
 import { GarbageCollector } from './garbagecollector/garbageCollector.js';
@@ -42,7 +43,7 @@ export interface ControllerManager {
 export async function startControllerManager(
   client: ApiClient,
   options: Partial<ControllerOptions> = {},
-  log: (l: string) => void = () => {},
+  log: Logger = silentLogger,
   informers: InformerFactory = new InformerFactory(client, { transform: trimManagedFields }),
 ): Promise<ControllerManager> {
   const release = informers.acquire();

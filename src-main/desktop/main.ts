@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noPayload, registerIpcHandlers } from './ipcHandlers.js';
 import { startControlPlane, type ControlPlane } from '../controlplane.js';
+import { createLogger, logSettings } from '../api/log.js';
 
 // Set by `electron-vite dev`: the renderer then comes from Vite's dev server, with hot reload.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
@@ -71,7 +72,7 @@ if (!app.requestSingleInstanceLock()) {
     .whenReady()
     .then(async () => {
       // The main process is the control plane: the same code `flotilla up` runs headless.
-      controlPlane = await startControlPlane({ dataDir: join(app.getPath('userData'), 'cluster'), port: 6443 });
+      controlPlane = await startControlPlane({ dataDir: join(app.getPath('userData'), 'cluster'), port: 6443, log: createLogger(logSettings(process.env)) });
       const cp = controlPlane;
       registerIpcHandlers(
         {

@@ -3,6 +3,7 @@ import { ApiClient, isAlreadyExists, isConflict, isNotFound } from '../client/ap
 import { Informer, keyOf } from '../client/informer.js';
 import { WorkQueue } from '../client/workQueue.js';
 import { nowISO } from '../api/time.js';
+import { silentLogger, type Logger } from '../api/log.js';
 
 // Hollow nodes, like Kubernetes' kubemark: Node objects with a simulated kubelet that renews
 // Leases and reports the pods bound to it Running and Ready (with a fake IP) after a delay,
@@ -32,6 +33,8 @@ export interface HollowNodeOptions {
   leaseDurationSeconds?: number;
   /** First node's index (lets several pools share a cluster). */
   startIndex?: number;
+  /** The process's logger (the pool names itself "hollow-nodes" on it); default: none. */
+  log?: Logger;
 }
 
 interface SimNode {
@@ -55,12 +58,14 @@ export class HollowNodePool {
   private leaseTimer: NodeJS.Timeout | undefined;
   private readonly firstSeen = new Map<string, number>();
   private stopped = false;
-  private readonly o: Required<Omit<HollowNodeOptions, 'taints' | 'labels' | 'capacity'>> & Pick<HollowNodeOptions, 'taints' | 'labels'> & { capacity: Required<NonNullable<HollowNodeOptions['capacity']>> };
+  private readonly log: Logger;
+  private readonly o: Required<Omit<HollowNodeOptions, 'taints' | 'labels' | 'capacity' | 'log'>> & Pick<HollowNodeOptions, 'taints' | 'labels'> & { capacity: Required<NonNullable<HollowNodeOptions['capacity']>> };
 
   constructor(
     private readonly client: ApiClient,
     opts: HollowNodeOptions,
   ) {
+    this.log = (opts.log ?? silentLogger).with('hollow-nodes');
     this.o = {
       count: opts.count,
       namePrefix: opts.namePrefix ?? 'hollow-node-',
@@ -101,14 +106,15 @@ export class HollowNodePool {
       if (!sim) return;
       const stopped = n.metadata.annotations?.[HOLLOW_HEARTBEAT_ANNOTATION] === 'stopped';
       if (stopped && sim.alive) this.stopHeartbeat(sim.name);
-      else if (!stopped && !sim.alive && sim.stoppedByAnnotation) void this.resumeHeartbeat(sim.name).catch(() => {});
+      else if (!stopped && !sim.alive && sim.stoppedByAnnotation) void this.resumeHeartbeat(sim.name).catch((err) => this.log.warn('resuming heartbeats failed', { node: sim.name, err }));
       sim.stoppedByAnnotation = stopped;
       // The node lifecycle controller marked us Unknown while we were "down": report again.
-      if (sim.alive && readyStatus(n) !== 'True') void this.reportReady(sim).catch(() => {});
+      if (sim.alive && readyStatus(n) !== 'True') void this.reportReady(sim).catch((err) => this.log.debug('reporting Ready failed', { node: sim.name, err }));
     };
     this.nodeInformer.addHandlers({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
     await Promise.all([this.pods.start(), this.nodeInformer.start()]);
-    void this.queue.run(8, (k) => this.syncPod(k));
+    // Failures are retried with backoff: logged the first time and every tenth retry.
+    void this.queue.run(8, (k) => this.syncPod(k), (pod, err) => this.queue.retries(pod) % 10 === 0 && this.log.warn('pod sync failed', { pod, err }));
     this.scheduleLeases();
   }
 
@@ -223,7 +229,7 @@ export class HollowNodePool {
       const alive = [...this.nodes.values()].filter((n) => n.alive);
       for (let i = 0; i < alive.length; i += 100) {
         if (this.stopped) return;
-        await Promise.all(alive.slice(i, i + 100).map((n) => this.renewLease(n).catch(() => {})));
+        await Promise.all(alive.slice(i, i + 100).map((n) => this.renewLease(n).catch((err) => this.log.debug('renewing lease failed', { node: n.name, err }))));
       }
       this.scheduleLeases();
     }, this.o.leaseRenewIntervalMs);

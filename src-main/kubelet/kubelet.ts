@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type Dockerode from 'dockerode';
 import { systemClock, type Clock } from '../api/clock.js';
+import { silentLogger, type Logger } from '../api/log.js';
 import type { ConfigMap, Lease, Node, Pod, Secret, Service } from '../api/types.js';
 import { ApiClient, isAlreadyExists, isConflict, isNotFound } from '../client/apiClient.js';
 import { EventRecorder } from '../client/eventRecorder.js';
-import { Informer } from '../client/informer.js';
+import { Informer, keyOf } from '../client/informer.js';
 import { WorkQueue } from '../client/workQueue.js';
 import { Backoff } from './backoff.js';
 import type { EnvSources } from './env.js';
@@ -64,7 +65,8 @@ export interface KubeletOptions {
   workers?: number;
   /** The logs/exec server; omit to run without one. */
   server?: Omit<KubeletServerOptions, 'lookup' | 'docker'>;
-  log?: (line: string) => void;
+  /** The process's logger (the kubelet names itself on it); default: none. */
+  log?: Logger;
   /** Time for back-off, deadlines and probe delays (tests move it by hand). Default: the wall clock. */
   clock?: Clock;
 }
@@ -96,12 +98,12 @@ export class Kubelet {
   private facts: NodeFacts | undefined;
   private nodeUid: string | undefined;
   private reportingNode = false;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
 
   constructor(opts: KubeletOptions) {
     this.o = opts;
     this.client = opts.client;
-    this.log = opts.log ?? (() => {});
+    this.log = (opts.log ?? silentLogger).with('kubelet');
     this.runtime = new DockerRuntime(opts.docker, { cluster: opts.clusterName, node: opts.nodeName });
     this.recorder = new EventRecorder(opts.client, 'kubelet', opts.nodeName);
     this.pods = new Informer<Pod>(opts.client, 'pods', { fieldSelector: `spec.nodeName=${opts.nodeName}` });
@@ -166,9 +168,9 @@ export class Kubelet {
     }
     this.facts = await this.nodeFacts();
     await this.register();
-    await this.renewLease().catch((e) => this.log(`kubelet: lease: ${(e as Error).message}`));
-    this.every(this.o.leaseRenewIntervalMs ?? 2000, () => this.renewLease());
-    this.every(this.o.nodeStatusReportMs ?? 60_000, () => this.reportNodeStatus());
+    await this.renewLease().catch((err) => this.log.warn('renewing the node lease failed', { err }));
+    this.every(this.o.leaseRenewIntervalMs ?? 2000, () => this.renewLease(), 'lease');
+    this.every(this.o.nodeStatusReportMs ?? 60_000, () => this.reportNodeStatus(), 'node-status');
     this.nodeInformer.addHandlers({
       onAdd: (n) => this.onNode(n),
       onUpdate: (_o, n) => this.onNode(n),
@@ -182,16 +184,19 @@ export class Kubelet {
       onDelete: (p) => this.onPodGone(p),
     });
     await Promise.all([this.services.start(), this.nodeInformer.start(), this.pods.start()]);
-    await this.housekeeping().catch((e) => this.log(`kubelet: housekeeping: ${(e as Error).message}`));
+    await this.housekeeping().catch((err) => this.log.warn('housekeeping failed', { err }));
     void this.watchDockerEvents();
-    this.workers = this.queue.run(this.o.workers ?? 4, (uid) => this.syncPod(uid), (uid, err) => this.log(`kubelet: sync of pod ${uid}: ${(err as Error).message}`));
+    this.workers = this.queue.run(this.o.workers ?? 4, (uid) => this.syncPod(uid), (uid, err) => this.log.warn('pod sync failed', () => {
+      const pod = this.records.get(uid)?.lastPod;
+      return { pod: pod && keyOf(pod), podUID: uid, err };
+    }));
     this.every(this.o.resyncIntervalMs ?? 10_000, async () => {
       for (const uid of this.records.keys()) this.queue.add(uid);
       this.crashBackoff.gc();
       this.pullBackoff.gc();
     });
-    this.every(this.o.housekeepingIntervalMs ?? 5_000, () => this.housekeeping());
-    this.log(`kubelet: node ${this.o.nodeName} started (IP ${this.nodeIP ?? 'unknown'})`);
+    this.every(this.o.housekeepingIntervalMs ?? 5_000, () => this.housekeeping(), 'housekeeping');
+    this.log.info('node started', { node: this.o.nodeName, ip: this.nodeIP ?? 'unknown' });
   }
 
   /** Stops the agent; containers keep running and are adopted by the next Kubelet of this node. */
@@ -213,7 +218,7 @@ export class Kubelet {
 
   // ---- timers ----
 
-  private every(ms: number, fn: () => Promise<void>): void {
+  private every(ms: number, fn: () => Promise<void>, what = 'resync'): void {
     const tick = () => {
       if (this.stopped) return;
       const t = setTimeout(async () => {
@@ -221,7 +226,7 @@ export class Kubelet {
         try {
           await fn();
         } catch (e) {
-          this.log(`kubelet: ${(e as Error).message}`);
+          this.log.warn('periodic task failed', { task: what, err: e });
         }
         tick();
       }, ms);
@@ -247,7 +252,7 @@ export class Kubelet {
       const net = await this.o.docker.getNetwork(this.o.network).inspect();
       return (net.IPAM?.Config as { Gateway?: string }[] | undefined)?.[0]?.Gateway;
     } catch (e) {
-      if (!isDockerNotFound(e)) this.log(`kubelet: discovering the node IP: ${(e as Error).message}`);
+      if (!isDockerNotFound(e)) this.log.warn('discovering the node IP failed', { err: e });
       return undefined;
     }
   }
@@ -316,7 +321,7 @@ export class Kubelet {
     try {
       const n = await this.client.create<Node>('nodes', undefined, nodeObject(f, new Date()));
       this.nodeUid = n.metadata.uid;
-      this.log(`kubelet: registered node ${f.name}`);
+      this.log.info('registered node', { node: f.name });
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       // Re-registration after a restart: keep the object (and its spec: taints, unschedulable).
@@ -355,7 +360,7 @@ export class Kubelet {
     this.nodeUid = n.metadata.uid;
     const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
     // The node lifecycle controller marks a silent node Unknown: say we are back.
-    if (ready?.status !== 'True' && !this.stopped) void this.reportNodeStatus().catch((e) => this.log(`kubelet: node status: ${(e as Error).message}`));
+    if (ready?.status !== 'True' && !this.stopped) void this.reportNodeStatus().catch((err) => this.log.warn('reporting node status failed', { err }));
   }
 
   private async renewLease(): Promise<void> {
@@ -467,7 +472,7 @@ export class Kubelet {
           stream.on('error', () => resolve());
         });
       } catch (e) {
-        this.log(`kubelet: docker events: ${(e as Error).message}`);
+        this.log.warn('watching Docker events failed', { err: e });
       }
       if (!this.stopped) await new Promise((r) => setTimeout(r, 1000));
     }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Docker from 'dockerode';
+import { createLogger, logSettings, type Logger } from '../api/log.js';
 import { ApiClient } from '../client/apiClient.js';
 import { LABEL_CLUSTER } from './labels.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
@@ -26,6 +27,8 @@ import { Kubelet, type KubeletOptions } from './kubelet.js';
 //   FLOTILLA_LEASE_RENEW_MS / FLOTILLA_LEASE_DURATION_SECONDS   heartbeat timing (2000 / 10)
 //   FLOTILLA_BACKOFF_BASE_MS  first CrashLoopBackOff delay (10000)
 //   DOCKER_HOST / FLOTILLA_DOCKER_SOCKET   the engine (default /var/run/docker.sock)
+//   FLOTILLA_LOG_LEVEL / FLOTILLA_LOG_FORMAT   debug|info|warn|error|off / text|json (info / text;
+//                             the control plane passes its own: api/log.ts logEnv)
 //
 // SIGTERM/SIGINT stop the agent and leave the pods running; the next kubelet adopts them.
 
@@ -71,7 +74,8 @@ export function parseLabels(s: string | undefined): Record<string, string> {
   return out;
 }
 
-export async function kubeletOptionsFromEnv(env: Env, docker: Docker, log: (l: string) => void): Promise<KubeletOptions> {
+/** The kubelet's options from its environment; `log` is the process's logger (the kubelet names itself on it). */
+export async function kubeletOptionsFromEnv(env: Env, docker: Docker, log: Logger): Promise<KubeletOptions> {
   const nodeName = required(env, 'FLOTILLA_NODE_NAME');
   const fromFile = (file: string | undefined) => (file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined);
   const token = env.FLOTILLA_TOKEN || fromFile(env.FLOTILLA_TOKEN_FILE);
@@ -91,7 +95,7 @@ export async function kubeletOptionsFromEnv(env: Env, docker: Docker, log: (l: s
       network ??= (nets.find(([n]) => cluster && n.includes(cluster)) ?? nets[0])?.[0];
       nodeIP ??= nets.find(([n]) => n === network)?.[1]?.IPAddress;
     } catch (e) {
-      log(`kubelet: inspecting own container ${self}: ${(e as Error).message}`);
+      log.with('kubelet').warn('inspecting own container failed', { container: self, err: e });
     }
   }
   if (!cluster) throw new Error('FLOTILLA_CLUSTER is not set and the node container has no flotilla.dev/cluster label');
@@ -130,25 +134,37 @@ export async function kubeletOptionsFromEnv(env: Env, docker: Docker, log: (l: s
   };
 }
 
+/** The process's logger, as the environment sets it; a bad setting is reported, not fatal. */
+export function loggerFromEnv(env: Env): Logger {
+  try {
+    return createLogger(logSettings(env));
+  } catch (e) {
+    const log = createLogger();
+    log.with('kubelet').warn('ignoring the log settings', { err: e });
+    return log;
+  }
+}
+
 export async function main(env: Env = process.env): Promise<Kubelet> {
-  const log = (l: string) => console.log(`${new Date().toISOString()} ${l}`);
+  const root = loggerFromEnv(env);
+  const log = root.with('kubelet');
   const docker = env.FLOTILLA_DOCKER_SOCKET ? new Docker({ socketPath: env.FLOTILLA_DOCKER_SOCKET }) : new Docker();
   // The API server may come up after the node: retry until it answers (a minute at most).
   for (let attempt = 1; ; attempt++) {
     let kubelet: Kubelet | undefined;
     try {
-      kubelet = new Kubelet(await kubeletOptionsFromEnv(env, docker, log));
+      kubelet = new Kubelet(await kubeletOptionsFromEnv(env, docker, root));
       await kubelet.start();
       const k = kubelet;
       const shutdown = (sig: string) => {
-        log(`kubelet: ${sig}: stopping (pods keep running)`);
+        log.info('stopping (pods keep running)', { signal: sig });
         void k.stop().finally(() => process.exit(0));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
       return k;
     } catch (e) {
-      log(`kubelet: start failed (attempt ${attempt}): ${(e as Error).message}`);
+      log[attempt >= 60 ? 'error' : 'warn']('start failed', { attempt, err: e });
       await kubelet?.stop().catch(() => {});
       if (attempt >= 60) throw e;
       await new Promise((r) => setTimeout(r, 1000));
@@ -160,7 +176,7 @@ export async function main(env: Env = process.env): Promise<Kubelet> {
 // (which imports it for its helpers).
 if (!process.env.VITEST) {
   main().catch((e) => {
-    console.error(`kubelet: ${(e as Error).message}`);
+    loggerFromEnv(process.env).with('kubelet').error('exiting', { err: e });
     process.exit(1);
   });
 }

@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { Clock } from '../api/clock.js';
+import type { Logger } from '../api/log.js';
 import type { Container, Pod, PodStatus, Service } from '../api/types.js';
 import { isConflict, isNotFound, type ApiClient } from '../client/apiClient.js';
 import type { EventRecorder } from '../client/eventRecorder.js';
@@ -50,7 +51,8 @@ export interface PodWorkerDeps {
   allocatable: Record<string, string>;
   dns: DnsOptions;
   volumeRefreshMs: number;
-  log(line: string): void;
+  /** The kubelet's logger. */
+  log: Logger;
 }
 
 export interface PodRecord {
@@ -292,7 +294,7 @@ export class PodWorker {
         await writeVolumeFiles(this.d.runtime, sandbox.id, v.name, files);
         rec.volumeHashes.set(v.name, h);
       } catch (e) {
-        this.d.log(`kubelet: updating volume ${v.name} of pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+        this.d.log.warn('updating volume failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volume: v.name, err: e });
       }
     }
   }
@@ -418,7 +420,7 @@ export class PodWorker {
         .filter((r) => r.kind !== 'sandbox' && isRunning(r))
         .map((r) => {
           this.event(pod, 'Normal', 'Killing', `Stopping container ${r.name}`, fieldPath(r.kind, r.name));
-          return this.killContainer(pod, this.specOf(pod, r.kind, r.name), r.id, r.kind, r.name, graceSeconds, podIP).catch((e) => this.d.log(`kubelet: stopping ${r.dockerName}: ${(e as Error).message}`));
+          return this.killContainer(pod, this.specOf(pod, r.kind, r.name), r.id, r.kind, r.name, graceSeconds, podIP).catch((e) => this.d.log.warn('stopping container failed', { container: r.dockerName, err: e }));
         }),
     );
   }
@@ -502,7 +504,7 @@ export class PodWorker {
       rec.waiting.clear();
       await this.writeStatus(rec, pod, view, undefined, true);
     } catch (e) {
-      this.d.log(`kubelet: final status of ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+      this.d.log.warn('writing final pod status failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: e });
     }
     await this.removeAll(rec.uid, view);
     try {
@@ -535,7 +537,7 @@ export class PodWorker {
     await Promise.all(all.filter((r) => r.kind !== 'sandbox').map((r) => this.d.runtime.remove(r.id)));
     await Promise.all(all.filter((r) => r.kind === 'sandbox').map((r) => this.d.runtime.remove(r.id)));
     for (const v of await this.d.runtime.listVolumes(uid)) {
-      await this.d.runtime.removeVolume(v.name).catch((e) => this.d.log(`kubelet: removing volume ${v.name}: ${(e as Error).message}`));
+      await this.d.runtime.removeVolume(v.name).catch((e) => this.d.log.warn('removing volume failed', { volume: v.name, err: e }));
     }
   }
 }

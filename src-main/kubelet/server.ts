@@ -5,6 +5,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { KubeletError, answerClientError, sendStatus, toKubeletError, writeRawStatus } from './httpStatus.js';
+import { parseRequestTarget } from '../api/requestTarget.js';
+import { containerRef, logOptions, streamOptions, type ContainerRef, type StreamOptions } from './requestParams.js';
 import { Demuxer } from './streams.js';
 
 // The kubelet's own server (kube's :10250), which the API server proxies pods/log, pods/exec and
@@ -12,11 +15,18 @@ import { Demuxer } from './streams.js';
 // Every request except /healthz must carry `Authorization: Bearer <token>` with the shared token
 // the kubelet was started with (401 otherwise).
 //
+// Every pod can reach every kubelet, so no request, however malformed, may crash or stall this
+// process: every refusal is a metav1.Status (httpStatus.ts), request targets and queries are read
+// without anything that throws (requestParams.ts), every socket and WebSocket has an 'error'
+// listener, and output is paced by what the client reads.
+//
 //   GET /healthz
 //       "ok"; no authentication (for the cluster manager's readiness checks).
 //
 //   GET /containerLogs/<namespace>/<pod>/<container>
 //       ?follow=true&previous=true&tailLines=N&timestamps=true&sinceSeconds=N&sinceTime=RFC3339&limitBytes=N
+//       (booleans and integers read as kube's parameter codec reads them: a value that does not
+//       parse is a 400, one out of range a 422, as kube's kubelet answers)
 //       200 text/plain: the container's stdout and stderr interleaved as written (Docker's
 //       multiplexed stream, demultiplexed), kube's format with timestamps=true
 //       ("<RFC3339Nano> <line>"); `follow` streams until the container exits or the client
@@ -31,7 +41,8 @@ import { Demuxer } from './streams.js';
 //       0 stdin (client->kubelet), 1 stdout, 2 stderr, 3 status (one JSON metav1.Status at the
 //       end: Success, or Failure/NonZeroExitCode with details.causes[{reason:"ExitCode"}]),
 //       4 resize ({"Width":w,"Height":h}), 255 close (v5: [255,0] closes stdin).
-//       Bridged to `docker exec` (with a TTY when tty=true).
+//       Bridged to `docker exec` (with a TTY when tty=true). After the status the kubelet closes
+//       the connection at once, as kube's wsstream does, without waiting for the client's close.
 //
 //   GET /attach/<namespace>/<pod>/<container>?stdin=true&stdout=true&stderr=true&tty=true
 //       The same protocol bridged to `docker attach`; the status arrives when the container exits.
@@ -55,41 +66,28 @@ export interface KubeletServerOptions {
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
-function statusBody(code: number, reason: string, message: string): string {
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
-}
+/** The largest WebSocket message a client may send: x/net/websocket's default, which kube's wsstream uses (ws would take 100 MiB). */
+const MAX_MESSAGE_BYTES = 32 << 20;
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 404: 'NotFound', 405: 'MethodNotAllowed', 500: 'InternalError' };
+/**
+ * Output the kubelet holds for a client that is not reading (and stdin it holds before Docker's
+ * exec exists): past this, the source is paused until the other side drains, so a client that
+ * never reads costs a paused process, not the kubelet's memory.
+ */
+const HIGH_WATER_BYTES = 1 << 20;
 
-function sendStatus(res: http.ServerResponse, code: number, message: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.writeHead(code, { 'Content-Type': 'application/json' });
-  res.end(statusBody(code, REASONS[code] ?? 'InternalError', message));
-}
-
-function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
-}
-
-/** Splits /<prefix>/<ns>/<pod>/<container> (or /<prefix>/<ns>/<pod>/<uid>/<container>). */
-function parseTarget(pathname: string, prefix: string): { namespace: string; pod: string; container: string } | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] !== prefix) return undefined;
-  if (parts.length === 4) return { namespace: parts[1]!, pod: parts[2]!, container: parts[3]! };
-  if (parts.length === 5) return { namespace: parts[1]!, pod: parts[2]!, container: parts[4]! };
-  return undefined;
-}
+type Session = { kind: 'exec'; command: string[] } | { kind: 'attach' };
 
 export class KubeletServer {
   private server: http.Server | https.Server | undefined;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => PROTOCOLS.find((p) => protocols.has(p)) ?? false });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: (protocols) => PROTOCOLS.find((p) => protocols.has(p)) ?? false });
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly o: KubeletServerOptions) {}
+  constructor(private readonly o: KubeletServerOptions) {
+    // ws refuses a malformed handshake itself (bad Sec-WebSocket-Key, version or protocol header);
+    // with this listener the refusal is a Status instead of ws's plain text.
+    this.wss.on('wsClientError', (err: Error, socket: Duplex) => writeRawStatus(socket, new KubeletError(400, err.message)));
+  }
 
   get port(): number | undefined {
     const a = this.server?.address() as AddressInfo | null | undefined;
@@ -100,6 +98,9 @@ export class KubeletServer {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
     this.server = this.o.tls ? https.createServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : http.createServer(handler);
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
+    this.server.on('clientError', answerClientError);
+    // An `Expect` other than 100-continue, which Node would answer with an empty 417.
+    this.server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => sendStatus(res, new KubeletError(417, `unsupported Expect header ${JSON.stringify(req.headers.expect)}`)));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -126,81 +127,83 @@ export class KubeletServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://kubelet');
     try {
-      if (url.pathname === '/healthz') {
+      const { segments, query } = parseRequestTarget(req.url);
+      if (segments.length === 1 && segments[0] === 'healthz') {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('ok');
         return;
       }
-      if (!this.authorized(req)) return sendStatus(res, 401, 'Unauthorized');
-      const logs = parseTarget(url.pathname, 'containerLogs');
+      if (!this.authorized(req)) throw new KubeletError(401, 'Unauthorized');
+      const logs = containerRef(segments, 'containerLogs');
       if (logs) {
-        if (req.method !== 'GET') return sendStatus(res, 405, `${req.method} is not allowed`);
-        return await this.logs(logs, url.searchParams, res);
+        if (req.method !== 'GET') throw new KubeletError(405, `${req.method} is not allowed`);
+        return await this.logs(logs, query, res);
       }
-      if (parseTarget(url.pathname, 'exec') || parseTarget(url.pathname, 'attach')) return sendStatus(res, 400, 'exec and attach need a WebSocket upgrade (Sec-WebSocket-Protocol: v5.channel.k8s.io)');
-      sendStatus(res, 404, `the kubelet serves no ${url.pathname}`);
+      if (containerRef(segments, 'exec') || containerRef(segments, 'attach')) throw new KubeletError(400, 'exec and attach need a WebSocket upgrade (Sec-WebSocket-Protocol: v5.channel.k8s.io)');
+      throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
     } catch (e) {
-      sendStatus(res, 500, (e as Error).message);
+      sendStatus(res, toKubeletError(e));
     }
   }
 
   // ---- logs ----
 
-  private async logs(t: { namespace: string; pod: string; container: string }, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
-    const found = await this.o.lookup(t.namespace, t.pod, t.container, flag(q, 'previous'));
-    if ('error' in found) return sendStatus(res, found.code, found.error);
-    const follow = flag(q, 'follow') && found.running;
-    const tail = q.get('tailLines');
-    const sinceSeconds = q.get('sinceSeconds');
-    const sinceTime = q.get('sinceTime');
-    const limit = q.get('limitBytes') ? Math.max(1, Number(q.get('limitBytes'))) : Infinity;
-    const since = sinceSeconds ? Date.now() / 1000 - Number(sinceSeconds) : sinceTime ? Date.parse(sinceTime) / 1000 : undefined;
-    const opts = {
+  private async logs(t: ContainerRef, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+    const opts = logOptions(q, t.pod);
+    const found = await this.o.lookup(t.namespace, t.pod, t.container, opts.previous);
+    if ('error' in found) throw new KubeletError(found.code, found.error);
+    const dockerOpts = {
       stdout: true,
       stderr: true,
-      timestamps: flag(q, 'timestamps'),
-      ...(tail !== null && /^\d+$/.test(tail) ? { tail: Number(tail) } : {}),
-      ...(since !== undefined && !Number.isNaN(since) ? { since: Math.max(0, Math.floor(since)) } : {}),
+      timestamps: opts.timestamps,
+      ...(opts.tailLines !== undefined ? { tail: opts.tailLines } : {}),
+      ...(opts.since !== undefined ? { since: opts.since } : {}),
     };
     const container = this.o.docker.getContainer(found.id);
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
-    res.flushHeaders();
+    const limit = opts.limitBytes ?? Infinity;
     let sent = 0;
-    let done = false;
+    /** Writes what fits under limitBytes; false when the client must wait (backpressure). */
     const write = (b: Buffer): boolean => {
-      if (done) return false;
-      const room = limit - sent;
-      const chunk = b.length > room ? b.subarray(0, room) : b;
+      const chunk = b.length > limit - sent ? b.subarray(0, limit - sent) : b;
       sent += chunk.length;
-      res.write(chunk);
-      if (sent >= limit) {
-        done = true;
-        return false;
-      }
-      return true;
+      return chunk.length ? res.write(chunk) : true;
     };
-    if (!follow) {
-      const buf = (await container.logs({ ...opts, follow: false })) as unknown as Buffer;
+    // Docker answers before the 200 goes out, so a container gone since the lookup is still a 404.
+    if (!opts.follow || !found.running) {
+      const buf = (await container.logs({ ...dockerOpts, follow: false })) as unknown as Buffer;
+      startText(res);
       if (found.tty) write(buf);
       else new Demuxer((_s, p) => void write(p)).push(buf);
       res.end();
       return;
     }
-    const stream = (await container.logs({ ...opts, follow: true })) as NodeJS.ReadableStream & { destroy(): void };
-    const demux = found.tty ? undefined : new Demuxer((_s, p) => void write(p));
+    const stream = (await container.logs({ ...dockerOpts, follow: true })) as NodeJS.ReadableStream & { destroy(): void };
+    startText(res);
     await new Promise<void>((resolve) => {
+      let done = false;
+      let paused = false;
       const finish = () => {
+        if (done) return;
         done = true;
         stream.destroy();
         resolve();
       };
-      stream.on('data', (d: Buffer) => {
-        if (demux) demux.push(d);
-        else write(d);
-        if (done) finish();
-      });
+      const deliver = (b: Buffer) => {
+        if (done) return;
+        if (!write(b) && !paused) {
+          // The client reads slower than the container writes: let Docker wait, not our memory.
+          paused = true;
+          stream.pause();
+          res.once('drain', () => {
+            paused = false;
+            stream.resume();
+          });
+        }
+        if (sent >= limit) finish();
+      };
+      const demux = found.tty ? undefined : new Demuxer((_s, p) => deliver(p));
+      stream.on('data', (d: Buffer) => (demux ? demux.push(d) : deliver(d)));
       stream.on('end', finish);
       stream.on('error', finish);
       res.on('close', finish);
@@ -211,39 +214,46 @@ export class KubeletServer {
   // ---- exec / attach ----
 
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const reject = (code: number, message: string) => {
-      const body = statusBody(code, REASONS[code] ?? 'InternalError', message);
-      socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    };
+    // Node hands an upgrade's socket over without its own 'error' listener: a client that resets
+    // the connection while the lookup runs must not become an uncaught exception.
+    socket.on('error', () => socket.destroy());
     try {
-      if (!this.authorized(req)) return reject(401, 'Unauthorized');
-      const url = new URL(req.url ?? '/', 'http://kubelet');
-      const execT = parseTarget(url.pathname, 'exec');
-      const attachT = parseTarget(url.pathname, 'attach');
-      const t = execT ?? attachT;
-      if (!t) return reject(404, `the kubelet serves no ${url.pathname}`);
-      const q = url.searchParams;
-      const command = q.getAll('command');
-      if (execT && !command.length) return reject(400, 'you must specify at least one command for the container');
+      const { segments, query } = parseRequestTarget(req.url);
+      if (!this.authorized(req)) throw new KubeletError(401, 'Unauthorized');
+      const execT = containerRef(segments, 'exec');
+      const t = execT ?? containerRef(segments, 'attach');
+      if (!t) throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
+      if (req.method !== 'GET') throw new KubeletError(405, `${req.method} is not allowed`);
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new KubeletError(400, 'exec and attach need a WebSocket upgrade (Sec-WebSocket-Protocol: v5.channel.k8s.io)');
+      const command = query.getAll('command');
+      if (execT && !command.length) throw new KubeletError(400, 'you must specify at least one command for the container');
+      const io = streamOptions(query);
       const found = await this.o.lookup(t.namespace, t.pod, t.container, false);
-      if ('error' in found) return reject(found.code, found.error);
-      if (!found.running) return reject(400, `container ${t.container} is not running`);
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        const io = { stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
-        // Clients send stdin right after the upgrade, before Docker's exec exists: keep it.
-        const inbox = new Inbox(ws);
-        const run = execT ? this.bridgeExec(ws, inbox, found.id, command, io) : this.bridgeAttach(ws, inbox, found.id, io);
-        run.catch((e) => finishWs(ws, failure(`${(e as Error).message}`)));
-      });
+      if ('error' in found) throw new KubeletError(found.code, found.error);
+      if (!found.running) throw new KubeletError(400, `container ${t.container} is not running`);
+      if (socket.destroyed) return;
+      const session: Session = execT ? { kind: 'exec', command } : { kind: 'attach' };
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.session(ws, socket, session, found.id, io));
     } catch (e) {
-      reject(500, (e as Error).message);
+      writeRawStatus(socket, toKubeletError(e));
     }
   }
 
-  private async bridgeExec(ws: WebSocket, inbox: Inbox, id: string, command: string[], io: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
-    const exec = await this.o.docker.getContainer(id).exec({ Cmd: command, AttachStdin: io.stdin, AttachStdout: io.stdout, AttachStderr: io.stderr && !io.tty, Tty: io.tty });
+  private session(ws: WebSocket, socket: Duplex, what: Session, id: string, io: StreamOptions): void {
+    // A protocol error (an unmasked or oversized frame, a bad close code) is the client's: ws has
+    // already sent the matching close frame; close the connection at once, as kube's wsstream
+    // does when a read fails, instead of waiting for the client's answer.
+    ws.on('error', () => closeNow(ws, socket));
+    // Clients send stdin right after the upgrade, before Docker's exec exists: keep it.
+    const inbox = new Inbox(ws);
+    const run = what.kind === 'exec' ? this.bridgeExec(ws, socket, inbox, id, what.command, io) : this.bridgeAttach(ws, socket, inbox, id, io);
+    run.catch((e) => finishWs(ws, socket, failure(`${(e as Error).message}`)));
+  }
+
+  private async bridgeExec(ws: WebSocket, socket: Duplex, inbox: Inbox, id: string, command: string[], io: StreamOptions): Promise<void> {
+    const exec = await this.o.docker.getContainer(id).exec({ Cmd: command, AttachStdin: io.stdin, AttachStdout: io.stdout, AttachStderr: io.stderr, Tty: io.tty });
     const stream = await exec.start({ hijack: true, stdin: io.stdin, Tty: io.tty });
-    await bridge(ws, inbox, stream, io, (w, h) => exec.resize({ w, h }).then(() => undefined));
+    await bridge(ws, socket, inbox, stream, io, (w, h) => exec.resize({ w, h }).then(() => undefined));
     let code: number | null = null;
     for (let i = 0; i < 40; i++) {
       const info = await exec.inspect();
@@ -253,19 +263,24 @@ export class KubeletServer {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
-    finishWs(ws, code === 0 || code === null ? success() : nonZero(command, code));
+    finishWs(ws, socket, code === 0 || code === null ? success() : nonZero(command, code));
   }
 
-  private async bridgeAttach(ws: WebSocket, inbox: Inbox, id: string, io: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
+  private async bridgeAttach(ws: WebSocket, socket: Duplex, inbox: Inbox, id: string, io: StreamOptions): Promise<void> {
     const container = this.o.docker.getContainer(id);
     const stream = (await container.attach({ stream: true, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, hijack: true })) as unknown as Duplex;
     const info = await container.inspect();
     // Closing an attach's stdin makes Docker drop the connection with output in flight, so the
     // close only reaches containers that asked for it (stdinOnce), as their stdin then ends anyway.
-    await bridge(ws, inbox, stream, { ...io, tty: !!info.Config.Tty, closeStdin: !!info.Config.StdinOnce }, (w, h) => container.resize({ w, h }).then(() => undefined));
+    await bridge(ws, socket, inbox, stream, { ...io, tty: !!info.Config.Tty, closeStdin: !!info.Config.StdinOnce }, (w, h) => container.resize({ w, h }).then(() => undefined));
     const after = await container.inspect();
-    finishWs(ws, after.State.Running || after.State.ExitCode === 0 ? success() : nonZero(['attach'], after.State.ExitCode));
+    finishWs(ws, socket, after.State.Running || after.State.ExitCode === 0 ? success() : nonZero(['attach'], after.State.ExitCode));
   }
+}
+
+function startText(res: http.ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
 }
 
 function success(): string {
@@ -291,32 +306,60 @@ function frame(channel: number, payload: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from([channel]), p]);
 }
 
-function finishWs(ws: WebSocket, status: string): void {
+/** Sends the status on channel 3, then closes the connection. */
+function finishWs(ws: WebSocket, socket: Duplex, status: string): void {
   if (ws.readyState !== ws.OPEN) return;
-  ws.send(frame(3, status), () => ws.close(1000));
+  ws.send(frame(3, status), () => closeNow(ws, socket));
+}
+
+/**
+ * Closes a session the way kube's wsstream Conn.Close does: the close frame, then the TCP
+ * connection, without waiting for the client's answering close frame (RFC 6455 lets the server
+ * close first). ws's own close() would wait for it up to its closeTimeout (30 s), so a client that
+ * never answers would hang that long. ws writes the close frame synchronously (no compression is
+ * negotiated), so ending the socket right after still delivers it, with everything before it;
+ * once that is flushed the socket is destroyed rather than left half-open for the client's FIN.
+ */
+function closeNow(ws: WebSocket, socket: Duplex): void {
+  if (ws.readyState === ws.OPEN) ws.close(1000);
+  socket.end(() => socket.destroy());
 }
 
 /** Holds a WebSocket's messages until a consumer is attached, then delivers them in order. */
 class Inbox {
   private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private held = false;
   private consumer: ((m: Buffer) => void) | undefined;
 
-  constructor(ws: WebSocket) {
+  constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const buf = isBinary ? data : Buffer.from(data.toString(), 'utf8');
-      if (this.consumer) this.consumer(buf);
-      else this.pending.push(buf);
+      if (this.consumer) return this.consumer(buf);
+      this.pending.push(buf);
+      this.pendingBytes += buf.length;
+      if (this.pendingBytes > HIGH_WATER_BYTES && !this.held) {
+        // Docker's stream is not there yet: stop reading the client rather than buffer without bound.
+        this.held = true;
+        ws.pause();
+      }
     });
   }
 
   consume(fn: (m: Buffer) => void): void {
     this.consumer = fn;
+    // Resume first, so that backpressure the consumer applies while draining the backlog stands.
+    if (this.held) {
+      this.held = false;
+      this.ws.resume();
+    }
     for (const m of this.pending.splice(0)) fn(m);
+    this.pendingBytes = 0;
   }
 }
 
 /** Pumps a hijacked Docker stream to and from a channel-protocol WebSocket until Docker ends it. */
-function bridge(ws: WebSocket, inbox: Inbox, stream: Duplex, io: { stdin: boolean; tty: boolean; closeStdin?: boolean }, resize: (w: number, h: number) => Promise<void>): Promise<void> {
+function bridge(ws: WebSocket, socket: Duplex, inbox: Inbox, stream: Duplex, io: { stdin: boolean; tty: boolean; closeStdin?: boolean }, resize: (w: number, h: number) => Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
     let ended = false;
     const end = () => {
@@ -324,30 +367,54 @@ function bridge(ws: WebSocket, inbox: Inbox, stream: Duplex, io: { stdin: boolea
       ended = true;
       resolve();
     };
-    const demux = io.tty ? undefined : new Demuxer((s, p) => ws.readyState === ws.OPEN && ws.send(frame(s, p)));
-    stream.on('data', (d: Buffer) => {
-      if (demux) demux.push(d);
-      else if (ws.readyState === ws.OPEN) ws.send(frame(1, d));
-    });
+    let outHeld = false;
+    const send = (channel: number, payload: Buffer) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(frame(channel, payload));
+      if (ws.bufferedAmount > HIGH_WATER_BYTES && !outHeld) {
+        // The client is not reading: let the process wait on its output until the socket drains.
+        outHeld = true;
+        stream.pause();
+        socket.once('drain', () => {
+          outHeld = false;
+          stream.resume();
+        });
+      }
+    };
+    const demux = io.tty ? undefined : new Demuxer((s, p) => send(s, p));
+    stream.on('data', (d: Buffer) => (demux ? demux.push(d) : send(1, d)));
     stream.on('end', end);
     stream.on('close', end);
     stream.on('error', end);
+    let stdinOpen = io.stdin;
+    let inHeld = false;
     inbox.consume((buf) => {
       if (!buf.length) return;
       const ch = buf[0];
       const payload = buf.subarray(1);
-      if (ch === 0 && io.stdin) stream.write(payload);
-      else if (ch === 4) {
+      if (ch === 0) {
+        if (!stdinOpen || !payload.length) return;
+        if (!stream.write(payload) && !inHeld) {
+          // The process reads slower than the client writes: stop reading the client meanwhile.
+          inHeld = true;
+          ws.pause();
+          stream.once('drain', () => {
+            inHeld = false;
+            ws.resume();
+          });
+        }
+      } else if (ch === 4) {
         try {
           const { Width, Height } = JSON.parse(payload.toString('utf8')) as { Width: number; Height: number };
-          if (Width && Height) void resize(Width, Height).catch(() => {});
+          if (Number.isInteger(Width) && Number.isInteger(Height) && Width > 0 && Height > 0) void resize(Width, Height).catch(() => {});
         } catch {
           /* malformed resize: ignore, as kube does */
         }
-      } else if (ch === 255 && payload[0] === 0 && io.stdin && io.closeStdin !== false) {
+      } else if (ch === 255 && payload[0] === 0 && stdinOpen && io.closeStdin !== false) {
         // v5: the client closed stdin. Without a TTY, half-close the hijacked connection (the
         // process reads EOF); with one, Docker would drop the whole connection and the output
         // still in flight, so send the terminal's end-of-file character (Ctrl-D) instead.
+        stdinOpen = false;
         if (io.tty) stream.write(Buffer.from([4]));
         else stream.end();
       }

@@ -4,6 +4,7 @@ import { EventRecorder } from '../client/eventRecorder.js';
 import type { Informer } from '../client/informer.js';
 import { resourceByKey } from '../api/resources.js';
 import type { Controller, ControllerContext } from '../client/controller.js';
+import type { Logger } from '../api/log.js';
 import { SchedulerCache } from './cache.js';
 import { Dispatcher, DroppedError } from './dispatcher.js';
 import { fitErrorMessage } from './fitError.js';
@@ -120,11 +121,13 @@ export class Scheduler implements Controller {
   /** Failure writes still in flight per pod uid (a binding waits for them, so they cannot land after it). */
   private readonly pendingFailureWrites = new Map<string, Promise<unknown>>();
   private readonly counters = { attempts: 0, scheduled: 0, unschedulable: 0, bindErrors: 0, writeErrors: 0 };
+  private readonly log: Logger;
 
   constructor(
     private readonly ctx: ControllerContext,
     opts: SchedulerOptions = {},
   ) {
+    this.log = ctx.log.with(this.name);
     this.schedulerName = opts.schedulerName ?? 'default-scheduler';
     this.framework = new Framework(opts);
     this.queue = new SchedulingQueue({ initialBackoffMs: opts.initialBackoffMs, maxBackoffMs: opts.maxBackoffMs });
@@ -309,7 +312,7 @@ export class Scheduler implements Controller {
         try {
           this.scheduleOne(qp);
         } catch (e) {
-          this.ctx.log(`scheduler: scheduling ${qp.key} failed: ${(e as Error).stack ?? e}`);
+          this.log.error('scheduling cycle failed', { pod: qp.key, err: e, stack: (e as Error)?.stack });
           this.queue.backOff(qp, undefined);
         }
         if ((++n & 7) === 0 && performance.now() >= deadline) break;
@@ -368,6 +371,7 @@ export class Scheduler implements Controller {
       .then(
         () => {
           this.counters.scheduled++;
+          this.log.debug('bound pod', { pod: key, node: nodeName });
           if (this.queue.get(key) === qp) this.queue.finish(key);
           this.recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${nodeName}`);
           // If the informer already showed the bound pod, the annotation check ran; else it will.
@@ -393,7 +397,7 @@ export class Scheduler implements Controller {
     }
     this.counters.bindErrors++;
     const message = err instanceof ApiRequestError ? err.message : String((err as Error)?.message ?? err);
-    this.ctx.log(`scheduler: binding ${key} to ${nodeName} failed: ${message}`);
+    this.log.warn('binding failed', { pod: key, node: nodeName, err: message });
     this.recordEvent(pod, 'Warning', 'FailedScheduling', truncateEventMessage(`binding rejected: running Bind plugin "DefaultBinder": ${message}`));
     // An error, not a verdict on the cluster: wait out the backoff, whatever changes meanwhile.
     this.queue.backOff(qp, undefined);
@@ -471,7 +475,7 @@ export class Scheduler implements Controller {
   private writeFailed(key: string, e: unknown): void {
     if (isNotFound(e) || e instanceof DroppedError || this.stopped) return;
     this.counters.writeErrors++;
-    this.ctx.log(`scheduler: updating ${key} failed: ${(e as Error)?.message ?? e}`);
+    this.log.warn('updating pod failed', { pod: key, err: e });
   }
 
   private recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {

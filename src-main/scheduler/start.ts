@@ -3,6 +3,7 @@ import { InformerFactory, trimManagedFields } from '../client/informer.js';
 import { makeContext } from '../client/controller.js';
 import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../client/controllerOptions.js';
 import { Scheduler } from './scheduler.js';
+import { silentLogger, type Logger } from '../api/log.js';
 
 // Runs the scheduler as its own API client with its own informers (kube-scheduler's role; like
 // kube-scheduler's, they drop managedFields). In the control plane process the scheduler reads
@@ -17,7 +18,7 @@ export interface SchedulerHandle {
 export async function startScheduler(
   client: ApiClient,
   options: Partial<ControllerOptions> = {},
-  log: (l: string) => void = () => {},
+  log: Logger = silentLogger,
   informers: InformerFactory = new InformerFactory(client, { transform: trimManagedFields }),
 ): Promise<SchedulerHandle> {
   const release = informers.acquire();

@@ -1,6 +1,7 @@
 import { ApiException, KubeConfig, ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import type { TestCluster } from './controlPlane.js';
+import { until } from './wait.js';
 
 // Helpers for integration tests that drive a test cluster with @kubernetes/client-node 1.4.
 
@@ -43,25 +44,6 @@ export async function expectApiError(fn: () => Promise<unknown>, code: number): 
   return body;
 }
 
-/** Polls `check` until it returns a truthy value (or stops throwing), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000, intervalMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 /** A unique, DNS-1123-safe suffix for object names. */
 export function uniq(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -101,7 +83,7 @@ export async function recordWatch<T extends KubernetesObject = KubernetesObject>
     done,
     ended: false,
     abort: () => controller.abort(),
-    waitForEvent: (pred, what, timeoutMs = 10_000) => waitFor(() => events.find(pred), what, timeoutMs),
+    waitForEvent: (pred, what, timeoutMs) => until(what, () => events.find(pred), timeoutMs),
   };
   const controller = await watch.watch(
     path,

@@ -6,6 +6,7 @@ import { ClusterManager } from '../../src-main/cluster/clusterManager.js';
 import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
 import type { ControlPlaneOptions } from '../../src-main/controlplane.js';
 import { startTestCluster, type KubectlResult, type TestCluster } from './controlPlane.js';
+import { until } from './wait.js';
 
 // Shared by the Docker-node acceptance tests (test/integration/docker-cluster*.test.ts): a real
 // control plane with real node containers (the node image runs dist/kubelet.cjs), the real
@@ -83,24 +84,6 @@ export async function leftovers(clusterName: string): Promise<{ containers: stri
     networks: networks.map((n) => n.Name),
   };
 }
-
-export async function until<T>(what: string, f: () => Promise<T | undefined | false | null>, ms = 30_000, every = 200): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- pods through the API (fast polling) ----
 

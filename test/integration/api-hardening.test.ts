@@ -224,3 +224,29 @@ describe('error bodies (item 10)', () => {
     );
   });
 });
+
+describe('what the fuzzer found', () => {
+  it('a strategic merge patch with __proto__ keys never reaches Object.prototype', async () => {
+    await tc.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: proto}\ndata: {a: b}\n' });
+    const bodies = ['{"__proto__":{"polluted":"yes"}}', '{"metadata":{"labels":{"x":{"__proto__":{"polluted":"yes"}}}}}', '{"data":{"__proto__":{"polluted":"yes"}}}', '{"constructor":{"prototype":{"polluted":"yes"}}}'];
+    for (const ct of ['application/strategic-merge-patch+json', 'application/merge-patch+json']) {
+      for (const b of bodies) {
+        const r = await tc.request('PATCH', '/api/v1/namespaces/default/configmaps/proto', b, { 'Content-Type': ct });
+        expect(r.status, `${ct} ${b}`).toBeLessThan(500);
+        expect(({} as Record<string, unknown>).polluted, `${ct} ${b}`).toBeUndefined();
+      }
+    }
+    const ssa = await tc.request('PATCH', '/api/v1/namespaces/default/configmaps/proto?fieldManager=x&force=true', '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"proto","labels":{"__proto__":"y"}},"data":{"__proto__":"z"}}', { 'Content-Type': 'application/apply-patch+yaml' });
+    expect(ssa.status).toBeLessThan(500);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('DELETE on the namespaces collection is a 405 (no deletecollection) and deletes nothing', async () => {
+    await tc.kubectlOK(['create', 'namespace', 'aaa-first']);
+    const r = await tc.request('DELETE', '/api/v1/namespaces');
+    expect(r.status).toBe(405);
+    expect(r.json.reason).toBe('MethodNotAllowed');
+    const ns = await tc.request('GET', '/api/v1/namespaces/aaa-first');
+    expect(ns.json.metadata.deletionTimestamp).toBeUndefined();
+  });
+});

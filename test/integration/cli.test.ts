@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import { flotilla, startUp, credsFrom, call } from '../helpers/cliProcess.js';
+import { until } from '../helpers/wait.js';
 
 // The `flotilla` CLI as a user runs it, and the store's durability promise: after kill -9 of the
 // control plane, every write that was acknowledged is there, and resourceVersions never go back.
@@ -67,6 +68,7 @@ describe('durability', () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
     const acked = new Map<string, { rv: number; value: string }>();
     let maxAckedRV = 0;
+    let ackedUpdates = 0;
     let stop = false;
     // 32 concurrent writers create and update ConfigMaps until the process dies under them.
     const writer = async (w: number) => {
@@ -78,6 +80,7 @@ describe('durability', () => {
           let r = await call(up.url, creds, 'POST', '/api/v1/namespaces/default/configmaps', body, agent);
           if (r.status === 409) r = await call(up.url, creds, 'PUT', `/api/v1/namespaces/default/configmaps/${name}`, body, agent);
           if (r.status === 200 || r.status === 201) {
+            if (r.status === 200) ackedUpdates++;
             const rv = Number(r.json.metadata.resourceVersion);
             const prev = acked.get(name);
             if (!prev || prev.rv < rv) acked.set(name, { rv, value });
@@ -89,7 +92,8 @@ describe('durability', () => {
       }
     };
     const writers = Array.from({ length: 32 }, (_, w) => writer(w));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill it in the middle of the load: once creates and updates have both been acknowledged.
+    await until('acknowledged creates and updates', () => acked.size > 100 && ackedUpdates > 100);
     up.child.kill('SIGKILL');
     await up.exited;
     stop = true;

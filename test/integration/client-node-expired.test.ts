@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, Watch, makeInformer, type KubeConfig, type V1ConfigMap, type V1ConfigMapList } from '@kubernetes/client-node';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
-import { informerRV, kubeConfigFor, recordWatch, uniq, waitFor } from '../helpers/clientNode.js';
+import { informerRV, kubeConfigFor, recordWatch, uniq } from '../helpers/clientNode.js';
+import { until } from '../helpers/wait.js';
 
 // A cluster with a tiny watch history (5 events per resource): a watch from a resourceVersion that
 // has fallen out of the history gets 410 Expired, and client-node's informer recovers by relisting.
@@ -162,7 +163,7 @@ describe('informer recovery by relisting', () => {
     await informer.start();
     try {
       // 410 → resourceVersion reset → second connect with a fresh list.
-      await waitFor(() => lists >= 2 && informer.list(ns).length === HISTORY + 2, 'relisted cache');
+      await until('relisted cache', () => lists >= 2 && informer.list(ns).length === HISTORY + 2);
       expect(connects).toBeGreaterThanOrEqual(2);
       expect(informer.get('doomed', ns)).toBeUndefined();
       expect(log).toContain('delete doomed'); // the relist noticed it was gone
@@ -171,11 +172,11 @@ describe('informer recovery by relisting', () => {
       // The informer watches again and sees later changes.
       log.length = 0;
       const late = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'late' }, data: { v: '1' } } });
-      await waitFor(() => log.includes('add late'), 'add late after relist');
+      await until('add late after relist', () => log.includes('add late'));
       await core.replaceNamespacedConfigMap({ name: 'late', namespace: ns, body: { ...late, data: { v: '2' } } });
-      await waitFor(() => log.includes('update late'), 'update late after relist');
+      await until('update late after relist', () => log.includes('update late'));
       await core.deleteNamespacedConfigMap({ name: 'churn-0', namespace: ns });
-      await waitFor(() => log.includes('delete churn-0'), 'delete churn-0 after relist');
+      await until('delete churn-0 after relist', () => log.includes('delete churn-0'));
       expect(informer.get('late', ns)?.data).toEqual({ v: '2' });
       expect(lists).toBe(2);
       expect(errors).toEqual([]);
@@ -203,12 +204,12 @@ describe('informer recovery by relisting', () => {
     try {
       expect(informer.list(ns).length).toBe(2);
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'seen' } } });
-      await waitFor(() => log.includes('add seen'), 'add seen');
+      await until('add seen', () => log.includes('add seen'));
       const rvBefore = informerRV(informer);
 
       // Stop watching; while stopped, push the informer's resourceVersion out of the history.
+      // stop() aborts the request at once: nothing written after it reaches this informer.
       await informer.stop();
-      await new Promise((r) => setTimeout(r, 100)); // let the aborted stream finish
       await churn(ns, HISTORY + 2);
       await core.deleteNamespacedConfigMap({ name: 'drop', namespace: ns });
       const keep = await core.readNamespacedConfigMap({ name: 'keep', namespace: ns });
@@ -221,7 +222,7 @@ describe('informer recovery by relisting', () => {
       await informer.start();
       const expected = (await core.listNamespacedConfigMap({ namespace: ns })).items.length;
       expect(expected).toBe(HISTORY + 4); // keep, seen and the churn
-      await waitFor(() => lists >= 2 && informer.list(ns).length === expected, 'relisted cache after restart');
+      await until('relisted cache after restart', () => lists >= 2 && informer.list(ns).length === expected);
       expect(informer.get('drop', ns)).toBeUndefined();
       expect(informer.get('keep', ns)?.data).toEqual({ v: '2' });
       expect(log).toContain('delete drop');
@@ -230,7 +231,7 @@ describe('informer recovery by relisting', () => {
 
       // And it keeps working afterwards.
       await core.deleteNamespacedConfigMap({ name: 'keep', namespace: ns });
-      await waitFor(() => log.includes('delete keep'), 'delete keep after restart');
+      await until('delete keep after restart', () => log.includes('delete keep'));
       const server = await core.listNamespacedConfigMap({ namespace: ns });
       expect(
         informer
@@ -244,22 +245,29 @@ describe('informer recovery by relisting', () => {
   });
 });
 
-describe('known server deviations (remove `.fails` once fixed)', () => {
+describe('a watch from the future', () => {
   // A watch from a resourceVersion newer than anything the server has issued (e.g. an informer
-  // that outlived an in-memory control plane) is accepted with 200 and then silently drops every
-  // event until the store's counter passes that number. kube-apiserver answers such a watch with an
-  // error (504 "Too large resource version", cause ResourceVersionTooLarge, after waiting ~3 s) so
-  // that the client relists; client-node only relists on 410, so 410 Expired would be the most
-  // useful answer here. Either way, the client must not be left on a silent stream.
-  it('a watch from a future resourceVersion ends with an error or delivers new events', async () => {
+  // that outlived an in-memory control plane) must not be left on a silent stream: kube-apiserver
+  // answers "Too large resource version" (504, cause ResourceVersionTooLarge) so that the client
+  // relists; client-node relists only on 410, so ours answers 410 Expired, which every client
+  // (client-go and client-node alike) takes as "relist".
+  it('ends at once with 410 Expired, delivering nothing', async () => {
     const ns = uniq('future');
     await core.createNamespace({ body: { metadata: { name: ns } } });
     const list = await core.listNamespacedConfigMap({ namespace: ns });
     const future = String(Number(list.metadata!.resourceVersion) + 1000);
     const w = await recordWatch<V1ConfigMap>(new Watch(kc), cmPath(ns), { resourceVersion: future });
     try {
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'lost' } } });
-      await waitFor(() => w.ended || w.events.some((e) => e.object.metadata?.name === 'lost'), 'an error or the ADDED event', 5_000);
+      // The answer comes without anything else happening: no write is needed to end it.
+      const end = await w.done;
+      expect(end).toBeInstanceOf(Error);
+      expect(end!.statusCode).toBe(410);
+      expect(w.events).toEqual([]);
+      // The raw response: kube's Status for an expired resourceVersion, saying why.
+      const raw = await cluster.request('GET', `${cmPath(ns)}?watch=true&resourceVersion=${future}`);
+      expect(raw.status).toBe(410);
+      expect(raw.json).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 });
+      expect(raw.json.message).toMatch(/^too large resource version: \d+, current: \d+$/);
     } finally {
       w.abort();
     }

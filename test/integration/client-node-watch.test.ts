@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, PatchStrategy, Watch, makeInformer, setHeaderOptions, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
-import { informerRV, kubeConfigFor, recordWatch, waitFor } from '../helpers/clientNode.js';
+import { informerRV, kubeConfigFor, recordWatch } from '../helpers/clientNode.js';
+import { until } from '../helpers/wait.js';
 
 // client-node's Watch and Informer (ListWatch) against the real server's watch streams.
 
@@ -147,12 +148,20 @@ describe('Watch', () => {
   it('timeoutSeconds ends the stream cleanly (done is called with null)', async () => {
     const ns = await freshNamespace('watch-timeout');
     const list = await core.listNamespacedConfigMap({ namespace: ns });
-    const started = Date.now();
-    const w = await recordWatch(new Watch(kc), cmPath(ns), { resourceVersion: list.metadata!.resourceVersion, timeoutSeconds: 1 });
-    const err = await w.done;
-    expect(err).toBeNull();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(Date.now() - started).toBeLessThan(5000);
+    const rv = list.metadata!.resourceVersion;
+    const w = await recordWatch(new Watch(kc), cmPath(ns), { resourceVersion: rv, timeoutSeconds: 1 });
+    // The same watch without timeoutSeconds, opened alongside: what ended the first was its timeout.
+    const control = await recordWatch(new Watch(kc), cmPath(ns), { resourceVersion: rv });
+    try {
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'during' } } });
+      await w.waitForEvent((e) => e.object.metadata?.name === 'during', 'ADDED during');
+      const err = await w.done;
+      expect(err).toBeNull();
+      expect(control.ended).toBe(false);
+      expect(w.events.map((e) => `${e.type} ${e.object.metadata?.name}`)).toEqual(['ADDED during']);
+    } finally {
+      control.abort();
+    }
   });
 
   it('a non-numeric resourceVersion ends with an HTTP 400', async () => {
@@ -200,18 +209,18 @@ describe('Informer', () => {
       expect(informerRV(informer)).toMatch(/^\d+$/);
 
       const a = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'a' }, data: { v: '1' } } });
-      await waitFor(() => log.includes('add a=1'), 'informer add a');
+      await until('informer add a', () => log.includes('add a=1'));
       await core.replaceNamespacedConfigMap({ name: 'a', namespace: ns, body: { ...a, data: { v: '2' } } });
-      await waitFor(() => log.includes('update a=2'), 'informer update a');
+      await until('informer update a', () => log.includes('update a=2'));
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'b' }, data: { v: '1' } } });
       await core.deleteNamespacedConfigMap({ name: 'pre', namespace: ns });
-      await waitFor(() => log.includes('delete pre'), 'informer delete pre');
+      await until('informer delete pre', () => log.includes('delete pre'));
 
       expect(log).toEqual(['add pre=0', 'add a=1', 'update a=2', 'add b=1', 'delete pre']);
 
       // The cache converges with what the server lists.
       const server = await core.listNamespacedConfigMap({ namespace: ns });
-      await waitFor(() => informerRV(informer) && informer.list(ns).length === server.items.length, 'cache size');
+      await until('cache size', () => informerRV(informer) && informer.list(ns).length === server.items.length);
       const cached = informer
         .list(ns)
         .map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`)
@@ -245,15 +254,13 @@ describe('Informer', () => {
 
       const server = await core.listNamespacedConfigMap({ namespace: ns });
       const want = server.items.map((o) => `${o.metadata?.name}=${o.data?.v}@${o.metadata?.resourceVersion}`).sort();
-      await waitFor(
-        () =>
+      await until('informer cache to match the server', () =>
           JSON.stringify(
             informer
               .list(ns)
               .map((o) => `${o.metadata?.name}=${o.data?.v}@${o.metadata?.resourceVersion}`)
               .sort(),
           ) === JSON.stringify(want),
-        'informer cache to match the server',
       );
       expect(want.length).toBe(20);
       expect(errors).toEqual([]);
@@ -276,7 +283,7 @@ describe('Informer', () => {
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'out', labels: { app: 'db' } } } });
       await core.patchNamespacedConfigMap({ name: 'in', namespace: ns, body: { metadata: { labels: { app: 'db' } } } }, merge);
       await core.patchNamespacedConfigMap({ name: 'out', namespace: ns, body: { metadata: { labels: { app: 'web' } } } }, merge);
-      await waitFor(() => log.length >= 3, 'three informer events');
+      await until('three informer events', () => log.length >= 3);
       expect(log).toEqual(['add in', 'delete in', 'add out']);
       expect(informer.list(ns).map((o) => o.metadata?.name)).toEqual(['out']);
     } finally {

@@ -3,6 +3,7 @@ import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import { ApiClient, ApiRequestError } from '../../src-main/client/apiClient.js';
 import { Informer } from '../../src-main/client/informer.js';
 import type { ConfigMap } from '../../src-main/api/types.js';
+import { until } from '../helpers/wait.js';
 
 // The client library every component is built on, against a real API server.
 
@@ -13,14 +14,6 @@ beforeAll(async () => {
   client = c.cp.componentClient('client-test');
 });
 afterAll(async () => c?.stop());
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('ApiClient', () => {
   it('does CRUD and surfaces Status errors', async () => {
@@ -53,7 +46,7 @@ describe('Informer', () => {
     await client.create('configmaps', 'inf', { metadata: { name: 'x', labels: { team: 'b' } } });
     await client.patch('configmaps', 'inf', 'x', { metadata: { labels: { team: 'a' } } });
     await client.delete('configmaps', 'inf', 'pre');
-    await until(() => seen.length >= 4);
+    await until('four informer events', () => seen.length >= 4);
     expect(seen).toEqual(['add pre', 'add x', 'update x', 'delete pre']);
     expect(inf.byIndex('team', 'a').map((o) => o.metadata.name)).toEqual(['x']);
     expect(inf.byIndex('team', 'b')).toEqual([]);
@@ -76,7 +69,7 @@ describe('Informer', () => {
     for (let i = 0; i < 30; i++) await client.patch('configmaps', 'relist', 'keep', { data: { i: String(i) } });
     priv.lastRV = '1';
     priv.watch();
-    await until(() => seen.includes('delete gone'));
+    await until('the delete of gone', () => seen.includes('delete gone'));
     expect(inf.list().map((o) => o.metadata.name)).toEqual(['keep']);
     expect(inf.get('relist', 'keep')!.data).toEqual({ i: '29' });
     inf.stop();

@@ -16,7 +16,9 @@ import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
 import { kubeletBundlePath } from '../../src-main/dockerNodes.js';
 import { ensureImages } from '../../src-main/images/index.js';
 import { call, credsFrom, flotilla } from '../helpers/cliProcess.js';
-import { deleteClusterByName, docker, dockerUp, leftovers, uniqueClusterName, until, warnIfKubeletBundleStale } from '../helpers/dockerCluster.js';
+import { deleteClusterByName, docker, dockerUp, leftovers, uniqueClusterName, warnIfKubeletBundleStale } from '../helpers/dockerCluster.js';
+import { skipWithout } from '../helpers/requirements.js';
+import { until } from '../helpers/wait.js';
 import { spawnUp, type UpGroup } from '../helpers/upGroup.js';
 
 const CLUSTER = uniqueClusterName('id');
@@ -43,7 +45,7 @@ async function readyNodes(url: string, data: string): Promise<string[]> {
 const caOf = (data: string) => fs.readFileSync(path.join(data, 'pki', 'ca.crt'), 'utf8');
 const clusterContainers = () => docker.listContainers({ all: true, filters: labelFilters({ [LABEL.cluster]: CLUSTER }) });
 
-describe.skipIf(!dockerUp)('a new control plane and another one\'s nodes under the same cluster name (issue 7 item 12)', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('a new control plane and another one\'s nodes under the same cluster name (issue 7 item 12)', () => {
   beforeAll(async () => {
     warnIfKubeletBundleStale();
     await ensureImages(docker, { bundleFile: kubeletBundlePath(), pull: false });
@@ -112,7 +114,7 @@ describe.skipIf(!dockerUp)('a new control plane and another one\'s nodes under t
     fs.rmSync(dataA, { recursive: true, force: true }); // the user starts over
     const b = up(dataB);
     const url = await b.serving;
-    expect(b.output()).toMatch(new RegExp(`cluster ${CLUSTER}: .* belong to another control plane \\(CA [0-9a-f]{16}, data folder ${dataA.replace(/[/.]/g, '\\$&')}\\), which is gone; replacing them`));
+    expect(b.output()).toMatch(new RegExp(`WARN cluster: nodes belong to another control plane, which is gone; replacing them cluster=${CLUSTER} nodes=\\S+ owners="CA [0-9a-f]{16}, data folder ${dataA.replace(/[/.]/g, '\\$&')}"`));
     const ready = await until(`${NODES} Ready nodes with the new CA`, async () => {
       const r = await readyNodes(url, dataB);
       return r.length === NODES ? r : undefined;

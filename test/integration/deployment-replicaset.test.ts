@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeList, Pod, ReplicaSet } from '../../src-main/api/types.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import { parseTable } from '../helpers/kubectlTools.js';
+import { until } from '../helpers/wait.js';
 import { openWatch } from '../helpers/watchStream.js';
 
 // The ReplicaSet controller under Deployments, on its own: bare ReplicaSets driven with the real
@@ -46,16 +47,6 @@ const rs = (ns: string, name: string) => get<ReplicaSet>(`/apis/apps/v1/namespac
 const pods = async (ns: string, app: string) => (await get<KubeList<Pod>>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3D${app}`)).items;
 const live = (ps: Pod[]) => ps.filter((p) => !p.metadata.deletionTimestamp);
 const isReady = (p: Pod) => p.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A raw pod watch from "now" (a list's resourceVersion) in a namespace. */
 async function watchPods(ns: string) {
@@ -150,16 +141,40 @@ describe('ReplicaSets (real kubectl, scheduler, hollow nodes)', () => {
 
   it('counts pods as available only after minReadySeconds', async () => {
     const ns = 'rs-minready';
+    const MIN_READY_S = 2;
     await namespace(ns);
-    await c.kubectlOK(['apply', '-f', '-'], { input: rsManifest(ns, 'slow', 2, { minReadySeconds: 2 }) });
-    const ready = await until('ready pods', async () => {
-      const r = await rs(ns, 'slow');
-      return r.status?.readyReplicas === 2 && r;
-    });
-    const t0 = Date.now();
-    expect(ready.status?.availableReplicas ?? 0).toBe(0);
-    await settled(ns, 'slow', 2);
-    // Nothing else happens to these pods: the controller looked again by itself.
-    expect(Date.now() - t0).toBeLessThan(5000);
+    const list = await get<KubeList>(`/apis/apps/v1/namespaces/${ns}/replicasets`);
+    const rsWatch = openWatch(c, `/apis/apps/v1/namespaces/${ns}/replicasets?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+    const podWatch = openWatch(c, `/api/v1/namespaces/${ns}/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+    try {
+      await c.kubectlOK(['apply', '-f', '-'], { input: rsManifest(ns, 'slow', 2, { minReadySeconds: MIN_READY_S }) });
+      const flip = await rsWatch.waitForEvent((e) => e.object.status?.availableReplicas === 2, 'availableReplicas 2');
+      const flipRV = Number(flip.object.metadata.resourceVersion);
+      // In order: both pods Ready while none counted available, then both available.
+      const before = rsWatch.events.filter((e) => Number(e.object.metadata.resourceVersion) < flipRV).map((e) => e.object as ReplicaSet);
+      expect(before.some((r) => r.status?.readyReplicas === 2 && (r.status.availableReplicas ?? 0) === 0)).toBe(true);
+
+      // The delay, on the server's clock: the status write that counted them available came at
+      // least minReadySeconds after the later pod turned Ready. (Both stamps are whole seconds, cut
+      // down, so their difference is at least the delay's whole seconds.)
+      const podsBefore = podWatch.events.filter((e) => Number(e.object.metadata.resourceVersion) < flipRV).map((e) => e.object as Pod);
+      const readySince = new Map<string, number>();
+      for (const p of podsBefore) {
+        const cond = p.status?.conditions?.find((x) => x.type === 'Ready' && x.status === 'True');
+        if (cond?.lastTransitionTime) readySince.set(p.metadata.name!, Date.parse(cond.lastTransitionTime));
+      }
+      expect(readySince.size).toBe(2);
+      const lastReady = Math.max(...readySince.values());
+      const statusWrites = (flip.object as ReplicaSet).metadata.managedFields!.filter((m) => m.subresource === 'status');
+      const countedAt = Math.max(...statusWrites.map((m) => Date.parse(m.time!)));
+      expect(countedAt - lastReady).toBeGreaterThanOrEqual(MIN_READY_S * 1000);
+      // Nothing happened to the pods after they were Ready and before they were counted: the
+      // controller came back to them by itself.
+      expect(isReady(podsBefore[podsBefore.length - 1]!)).toBe(true);
+      await settled(ns, 'slow', 2);
+    } finally {
+      rsWatch.close();
+      podWatch.close();
+    }
   });
 });

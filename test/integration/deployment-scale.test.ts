@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeList, Pod } from '../../src-main/api/types.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
+import { until } from '../helpers/wait.js';
 import { openWatch } from '../helpers/watchStream.js';
 
 // A 200-replica Deployment on 20 hollow nodes: created and rolled to a new image with the real
@@ -47,13 +48,11 @@ describe('Deployments at scale (200 replicas, 20 hollow nodes)', () => {
       return { maxLive, minReady };
     };
     // Wait (on the watch, not a clock) until the last old pod is gone.
-    for (let t0 = Date.now(); ; ) {
+    await until('only the 200 new pods, all Ready, in the watch history', () => {
       replay();
       const all = [...pods.values()];
-      if (all.length === 200 && all.every((p) => isReady(p) && p.spec.containers[0]!.image === 'nginx:1.26')) break;
-      if (Date.now() - t0 > 20_000) throw new Error(`still ${all.length} pods`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return all.length === 200 && all.every((p) => isReady(p) && p.spec.containers[0]!.image === 'nginx:1.26');
+    });
     w.close();
     const { maxLive, minReady } = replay();
     expect(maxLive).toBeLessThanOrEqual(250);

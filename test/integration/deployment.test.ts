@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, Event, KubeList, Pod, ReplicaSet } from '../../src-main/api/types.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import { parseTable } from '../helpers/kubectlTools.js';
+import { until } from '../helpers/wait.js';
 import { openWatch, type WatchStream } from '../helpers/watchStream.js';
 
 // Deployments end to end with the real kubectl: the deployment and ReplicaSet controllers, the
@@ -78,16 +79,6 @@ const replicaSets = async (ns: string, name: string) =>
 const podsOf = async (ns: string, name: string) => get<KubeList<Pod>>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3D${name}`);
 const revision = (o: { metadata: { annotations?: Record<string, string> } }) => Number(o.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 // ---- watch history ----
 
 interface PodHistory {
@@ -111,19 +102,32 @@ interface Snapshot {
   /** Pods that still exist (terminating included), by pod-template-hash. */
   byHash: Map<string, number>;
   event: string;
+  /**
+   * Only where a pod's deletion was asked for: the active pods that had been Ready for
+   * minReadySeconds at that moment, on the server's clock (Ready's lastTransitionTime and the
+   * deletion request, deletionTimestamp minus the grace period; both whole seconds, cut down,
+   * which keeps "ready + minReadySeconds <= asked" true of the stamps when it was true).
+   */
+  availableWhenDeleted?: number;
 }
+
+const readySince = (p: Pod) => {
+  const t = p.status?.conditions?.find((x) => x.type === 'Ready' && x.status === 'True')?.lastTransitionTime;
+  return t ? Date.parse(t) : undefined;
+};
 
 function isReady(p: Pod): boolean {
   return p.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
 }
 
 /** Replays the history: the state after the initial list and after every event. */
-function replay(h: PodHistory): Snapshot[] {
+function replay(h: PodHistory, minReadySeconds = 0): Snapshot[] {
   const pods = new Map<string, Pod>();
   for (const p of h.initial) pods.set(p.metadata.uid!, p);
-  const snap = (event: string): Snapshot => {
+  const snap = (event: string, deletionAskedAt?: number): Snapshot => {
     let active = 0;
     let available = 0;
+    let availableWhenDeleted = 0;
     const byHash = new Map<string, number>();
     for (const p of pods.values()) {
       const hash = p.metadata.labels?.['pod-template-hash'] ?? '';
@@ -131,24 +135,29 @@ function replay(h: PodHistory): Snapshot[] {
       if (p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       active++;
       if (isReady(p)) available++;
+      const since = readySince(p);
+      if (deletionAskedAt !== undefined && since !== undefined && since + minReadySeconds * 1000 <= deletionAskedAt) availableWhenDeleted++;
     }
-    return { active, available, byHash, event };
+    return { active, available, byHash, event, ...(deletionAskedAt !== undefined ? { availableWhenDeleted } : {}) };
   };
   const out = [snap('initial list')];
   for (const e of h.stream.events) {
     if (e.type === 'BOOKMARK') continue;
     const p = e.object as Pod;
+    const wasTerminating = !!pods.get(p.metadata.uid!)?.metadata.deletionTimestamp;
     if (e.type === 'DELETED') pods.delete(p.metadata.uid!);
     else pods.set(p.metadata.uid!, p);
-    out.push(snap(`${e.type} ${p.metadata.name}${p.metadata.deletionTimestamp ? ' (terminating)' : ''}${isReady(p) ? ' ready' : ''}`));
+    const askedNow = e.type !== 'DELETED' && p.metadata.deletionTimestamp && !wasTerminating;
+    const askedAt = askedNow ? Date.parse(p.metadata.deletionTimestamp!) - (p.metadata.deletionGracePeriodSeconds ?? 0) * 1000 : undefined;
+    out.push(snap(`${e.type} ${p.metadata.name}${p.metadata.deletionTimestamp ? ' (terminating)' : ''}${isReady(p) ? ' ready' : ''}`, askedAt));
   }
   return out;
 }
 
 /** Waits until the recorded history ends with exactly `replicas` pods, all of template `hash`, all ready. */
-async function historySettles(h: PodHistory, hash: string, replicas: number): Promise<Snapshot[]> {
+async function historySettles(h: PodHistory, hash: string, replicas: number, minReadySeconds = 0): Promise<Snapshot[]> {
   return until(`the pods of ${hash} to be all that is left`, async () => {
-    const snaps = replay(h);
+    const snaps = replay(h, minReadySeconds);
     const last = snaps[snaps.length - 1]!;
     return last.byHash.size === 1 && last.byHash.get(hash) === replicas && last.available === replicas ? snaps : undefined;
   });
@@ -270,16 +279,23 @@ describe('Deployments (real kubectl, scheduler, hollow nodes)', () => {
   it('the same with percentages (25%/25% of 4: one extra pod, one unavailable) and minReadySeconds', async () => {
     const ns = 'd-percent';
     await namespace(ns);
-    await deploy(ns, 'web', { replicas: 4, minReadySeconds: 1 });
+    // 2 s: stamps are whole seconds, so anything counted available less than a second after
+    // turning Ready shows as too early.
+    await deploy(ns, 'web', { replicas: 4, minReadySeconds: 2 });
     await rolloutStatus(ns, 'web');
     const h = await recordPods(ns, 'web');
     await c.kubectlOK(['-n', ns, 'set', 'image', 'deployment/web', 'nginx=nginx:1.26']);
     await rolloutStatus(ns, 'web');
-    const snaps = await historySettles(h, newHash(await replicaSets(ns, 'web')), 4);
+    const snaps = await historySettles(h, newHash(await replicaSets(ns, 'web')), 4, 2);
     h.stream.close();
     expect(snaps.filter((s) => s.active > 5)).toEqual([]);
     // Ready is a lower bound of available: with minReadySeconds the floor holds for ready pods too.
     expect(snaps.filter((s) => s.available < 3)).toEqual([]);
+    // And minReadySeconds itself: whenever an old pod was let go, 3 others had been Ready for at
+    // least minReadySeconds (so the new pods replacing the 4 old ones were not counted at once).
+    const deletions = snaps.filter((s) => s.availableWhenDeleted !== undefined);
+    expect(deletions).toHaveLength(4);
+    expect(deletions.filter((s) => s.availableWhenDeleted! < 3)).toEqual([]);
     expect((await deployment(ns, 'web')).status?.availableReplicas).toBe(4);
   });
 

@@ -12,7 +12,9 @@ import { kubeletBundlePath } from '../../src-main/dockerNodes.js';
 import { KUBECTL, type KubectlResult } from '../helpers/controlPlane.js';
 import { CLI, flotilla } from '../helpers/cliProcess.js';
 import { parseTable } from '../helpers/kubectlTools.js';
-import { deleteClusterByName, docker, dockerUp, leftovers, uniqueClusterName, until, warnIfKubeletBundleStale } from '../helpers/dockerCluster.js';
+import { deleteClusterByName, docker, dockerUp, leftovers, uniqueClusterName, warnIfKubeletBundleStale } from '../helpers/dockerCluster.js';
+import { skipWithout } from '../helpers/requirements.js';
+import { until } from '../helpers/wait.js';
 
 const CLUSTER = uniqueClusterName('c');
 const NODES = 3;
@@ -47,7 +49,7 @@ async function kubectlOK(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-describe.skipIf(!dockerUp)('flotilla up --nodes 3, then flotilla down (issue 4)', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('flotilla up --nodes 3, then flotilla down (issue 4)', () => {
   beforeAll(async () => {
     warnIfKubeletBundleStale();
     // Build (first run on a fresh machine) or find the images here, with a generous timeout, so
@@ -79,7 +81,7 @@ describe.skipIf(!dockerUp)('flotilla up --nodes 3, then flotilla down (issue 4)'
       return /API server: https:\/\/127\.0\.0\.1:\d+/.test(upOutput);
     }, 120_000, 100);
     expect(upOutput).toContain(`kubeconfig: ${path.join(data, 'kubeconfig')}`);
-    for (let i = 1; i <= NODES; i++) expect(upOutput).toMatch(new RegExp(`cluster ${CLUSTER}: node node-${i} started at \\d+\\.\\d+\\.\\d+\\.\\d+`));
+    for (let i = 1; i <= NODES; i++) expect(upOutput).toMatch(new RegExp(`INFO cluster: node started cluster=${CLUSTER} node=node-${i} ip=\\d+\\.\\d+\\.\\d+\\.\\d+ `));
     const nodes = await until(
       `${NODES} Ready nodes in kubectl get nodes`,
       async () => {

@@ -1,12 +1,15 @@
 // Issue 4 acceptance, part 2: what happens to pods when a node misbehaves, on a real 3-node
 // Docker cluster: a kubelet restart (docker restart of the node container) adopts its pods
 // without restarting them; a stopped or killed node's pods come back Running on the other nodes
-// (timed: the node lifecycle controller notices after 6 s without a Lease renewal and evicts 3 s
-// later; the ReplicaSet replaces them). Users see it all with the real kubectl.
+// (the node lifecycle controller notices after 6 s without a Lease renewal and evicts 3 s later;
+// the ReplicaSet replaces them; how long that takes is logged, and measured in bench/). Users see
+// it all with the real kubectl.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src-main/api/types.js';
 import { parseTable } from '../helpers/kubectlTools.js';
-import { docker, dockerId, dockerUp, getPod, listPods, readyPods, removeDockerCluster, sleep, startDockerCluster, uniqueClusterName, until, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { docker, dockerId, dockerUp, getPod, isReady, listPods, readyPods, removeDockerCluster, startDockerCluster, uniqueClusterName, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { skipWithout } from '../helpers/requirements.js';
+import { until } from '../helpers/wait.js';
 
 const CLUSTER = uniqueClusterName('b');
 const REPLICAS = 6;
@@ -54,10 +57,10 @@ function byNode(pods: Pod[]): Record<string, number> {
 
 /**
  * Takes a node down with `down`, then waits until the Deployment has all its replicas Running
- * and Ready on the other nodes; returns how long that took. Then brings the node back and waits
+ * and Ready on the other nodes (logging how long that took). Then brings the node back and waits
  * until the evicted pods are gone.
  */
-async function failOver(node: string, how: 'stop' | 'kill'): Promise<number> {
+async function failOver(node: string, how: 'stop' | 'kill'): Promise<void> {
   const cluster = c.cp.docker!.cluster;
   const before = await readyPods(c, 'app=web');
   const victims = before.filter((p) => p.spec.nodeName === node).map((p) => p.metadata.name!);
@@ -95,10 +98,9 @@ async function failOver(node: string, how: 'stop' | 'kill'): Promise<number> {
   await until(`evicted pods of ${node} gone`, async () => (await listPods(c, 'app=web')).every((p) => !victims.includes(p.metadata.name!)), 30_000, 250);
   const left = await docker.listContainers({ all: true, filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, `flotilla.dev/node=${node}`, 'flotilla.dev/role=pod'] } });
   expect(left.filter((x) => victims.includes(x.Labels['flotilla.dev/pod']!))).toEqual([]);
-  return ms;
 }
 
-describe.skipIf(!dockerUp)('node failures on a 3-node Docker cluster (issue 4)', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('node failures on a 3-node Docker cluster (issue 4)', () => {
   beforeAll(async () => {
     c = await startDockerCluster(CLUSTER);
     await c.kubectlOK(['apply', '-f', '-'], { input: DEPLOYMENT });
@@ -142,8 +144,15 @@ describe.skipIf(!dockerUp)('node failures on a 3-node Docker cluster (issue 4)',
       100,
     );
     console.log(`docker restart ${node}: kubelet back (Lease renewed) after ${Math.round(performance.now() - t0)} ms`);
-    // Several passes of the new kubelet over its pods (it syncs each at start and on every probe).
-    await sleep(4000);
+    // A positive control: a pod created now, on this node, gets Running and Ready. The new
+    // kubelet has then synced its pods (it takes over the ones it found at start before any new
+    // one) and run its readiness probes (every second) more than once.
+    await c.request('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'after-restart' },
+      spec: { nodeName: node, terminationGracePeriodSeconds: 2, containers: [{ name: 'hello', image: 'flotilla/hello:1.0', imagePullPolicy: 'Never', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 } }] },
+    });
+    await until('the control pod Ready on the restarted node', async () => isReady(await getPod(c, 'after-restart')));
+    await c.kubectlOK(['delete', 'pod', 'after-restart', '--wait=false']);
     expect(await nodeReady(node)).toBe(true);
     for (const p of mine) {
       const now = await getPod(c, p.metadata.name!);
@@ -161,12 +170,10 @@ describe.skipIf(!dockerUp)('node failures on a 3-node Docker cluster (issue 4)',
   }, 60_000);
 
   it('a stopped node’s pods come back Running on the other nodes', async () => {
-    const ms = await failOver('node-2', 'stop');
-    expect(ms).toBeLessThan(20_000);
+    await failOver('node-2', 'stop');
   }, 120_000);
 
   it('a killed node’s pods come back Running on the other nodes', async () => {
-    const ms = await failOver('node-3', 'kill');
-    expect(ms).toBeLessThan(20_000);
+    await failOver('node-3', 'kill');
   }, 120_000);
 });

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndpointSlice, Endpoints, KubeObject, Pod } from '../../src-main/api/types.js';
-import type { ApiClient, WatchHandle } from '../../src-main/client/apiClient.js';
+import { resourcePath, type ApiClient } from '../../src-main/client/apiClient.js';
+import { resourceByKey } from '../../src-main/api/resources.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import { parseTable } from '../helpers/kubectlTools.js';
+import { openWatch } from '../helpers/watchStream.js';
 
 // Endpoints end to end on the whole control plane: kubectl creates a Deployment and exposes
 // it; the scheduler binds the pods to hollow nodes, which report them Running and Ready with
@@ -23,39 +25,12 @@ afterAll(async () => {
   await c?.stop();
 });
 
-interface Seen<T> {
-  type: string;
-  object: T;
-  at: number;
-}
-
-/** Watches from now and resolves with the first event satisfying pred. */
-async function watchUntil<T extends KubeObject>(resource: string, ns: string, pred: (type: string, obj: T) => boolean, q: { labelSelector?: string; fieldSelector?: string } = {}, timeoutMs = 15_000) {
-  const rv = (await client.list(resource, ns, q)).metadata.resourceVersion;
-  let handle: WatchHandle | undefined;
-  let done!: (e: Seen<T>) => void;
-  let fail!: (e: Error) => void;
-  const result = new Promise<Seen<T>>((resolve, reject) => {
-    done = resolve;
-    fail = reject;
-  });
-  const timer = setTimeout(() => fail(new Error(`no matching ${resource} event within ${timeoutMs} ms`)), timeoutMs);
-  handle = client.watch<T>(
-    resource,
-    ns,
-    { ...q, resourceVersion: rv },
-    (e) => {
-      if (pred(e.type, e.object)) done({ type: e.type, object: e.object, at: Date.now() });
-    },
-    () => {},
-  );
-  return {
-    result: result.finally(() => {
-      clearTimeout(timer);
-      handle?.stop();
-      handle = undefined;
-    }),
-  };
+/** Watches from now; `result` is the first event satisfying pred (the watch then closes). */
+async function watchUntil<T extends KubeObject>(resource: string, ns: string, pred: (type: string, obj: T) => boolean, q: { labelSelector?: string; fieldSelector?: string } = {}) {
+  const rv = (await client.list(resource, ns, q)).metadata.resourceVersion ?? '';
+  const w = openWatch(c, `${resourcePath(resourceByKey(resource)!, ns)}?${new URLSearchParams({ ...q, watch: 'true', resourceVersion: rv })}`);
+  const result = w.waitForEvent((e) => pred(e.type, e.object as T), `a matching ${resource} event`).finally(() => w.close());
+  return { result: result as Promise<{ type: string; object: T }> };
 }
 
 const readyIPs = (ep: Endpoints) => (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
@@ -90,18 +65,18 @@ describe('a Deployment exposed as a Service, on hollow nodes', () => {
     expect(table.rows[0]!.ENDPOINTS).toMatch(/ \+ 2 more\.\.\.$/);
   });
 
-  it('a replica that stops being ready moves to notReadyAddresses within a second', async () => {
+  // (That the controllers react to the pod's change rather than to a timer is shown on a clock
+  // that never moves in endpoints.test.ts.)
+  it('a replica that stops being ready moves to notReadyAddresses', async () => {
     const pods = (await client.list<Pod>('pods', ns, { labelSelector: 'app=web' })).items;
     const victim = pods[0]!;
     const ip = victim.status!.podIP!;
     const w = await watchUntil<Endpoints>('endpoints', ns, (_t, ep) => notReadyIPs(ep).includes(ip), { fieldSelector: 'metadata.name=web' });
     const s = await watchUntil<EndpointSlice>(SLICES, ns, (_t, sl) => sl.endpoints?.some((e) => e.addresses.includes(ip) && e.conditions?.ready === false) ?? false, { labelSelector: 'kubernetes.io/service-name=web' });
-    const t0 = Date.now();
     await c.kubectlOK(['annotate', 'pod', victim.metadata.name!, 'hollow.flotilla.dev/ready=false']);
     const [e1, s1] = await Promise.all([w.result, s.result]);
-    expect(e1.at - t0).toBeLessThan(1000);
-    expect(s1.at - t0).toBeLessThan(1000);
     expect(readyIPs(e1.object)).toHaveLength(4);
+    expect(s1.object.endpoints!.filter((e) => e.conditions?.ready)).toHaveLength(4);
   });
 
   it('deleting the Deployment empties the Endpoints; deleting the Service removes them', async () => {

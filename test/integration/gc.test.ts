@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import type { KubeObject, KubeList, Pod, ReplicaSet } from '../../src-main/api/types.js';
+import { until } from '../helpers/wait.js';
 
 // The garbage collector against the real API server, controller manager, scheduler and hollow
 // nodes: `kubectl delete --cascade=background|foreground|orphan` on ReplicaSets and Deployments,
@@ -11,16 +12,6 @@ beforeAll(async () => {
   c = await startTestCluster({ controllers: true, scheduler: true, hollowNodes: { count: 2, podStartupDelayMs: 50 } });
 });
 afterAll(async () => c?.stop());
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const get = async <T = KubeObject>(path: string) => {
   const r = await c.request('GET', path);
@@ -81,7 +72,12 @@ describe('garbage collector', () => {
       const o = await get('/api/v1/namespaces/default/configmaps/hold-cm');
       return o?.metadata.deletionTimestamp ? o : undefined;
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // A positive control: a dependent whose owner never existed, created after the ConfigMap was
+    // marked. Once the collector has removed it, it has also weighed the owner again (the marked
+    // ConfigMap enqueued it first), so an owner it wrongly released would be gone by now.
+    const ghost = { apiVersion: 'v1', kind: 'ConfigMap', name: 'ghost', uid: '00000000-0000-4000-8000-0000000000a1' };
+    await c.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'hold-control', ownerReferences: [ghost] } });
+    await until('the control collected', async () => (await get('/api/v1/namespaces/default/configmaps/hold-control')) === undefined);
     const held = (await get<ReplicaSet>('/apis/apps/v1/namespaces/default/replicasets/hold'))!;
     expect(held.metadata.deletionTimestamp).toBeTruthy();
     expect(held.metadata.finalizers).toEqual(['foregroundDeletion']);

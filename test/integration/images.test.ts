@@ -3,7 +3,7 @@
 // runs find everything cached. Containers run with no network, or on an internal network this
 // test creates, so nothing leaves the machine.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,8 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demuxLogs, runOnce } from '../../src-main/images/dockerOps';
 import { type FlotillaImages, type ImageProgress, LABEL_INPUTS_HASH, LABEL_KIND, ensureImages, ensurePauseImage } from '../../src-main/images/index';
+import { skipWithout } from '../helpers/requirements';
+import { until } from '../helpers/wait';
 
 const docker = new Docker();
 const TEST_LABEL = { 'flotilla.dev/test': 'images' };
@@ -18,7 +20,8 @@ const engineUp = await docker.ping().then(
   () => true,
   () => false,
 );
-if (!engineUp) console.warn('images.test.ts: no Docker engine answers; skipping the image tests');
+// gcc and libc6-dev (static libc) are on every machine of this project's kind (CI checks it).
+const hasStaticCc = spawnSync('gcc', ['--version']).status === 0 && existsSync('/usr/lib/x86_64-linux-gnu/libc.a');
 
 let work: string;
 let bundleFile: string;
@@ -40,17 +43,15 @@ async function start(opts: Docker.ContainerCreateOptions): Promise<Docker.Contai
   return container;
 }
 
-describe.skipIf(!engineUp)('flotilla images on the real engine', () => {
+describe.skipIf(skipWithout('a Docker engine', engineUp))('flotilla images on the real engine', () => {
   beforeAll(async () => {
     await removeTestObjects();
     work = await mkdtemp(path.join(os.tmpdir(), 'flotilla-images-'));
     bundleFile = path.join(work, 'agent.cjs');
     await writeFile(bundleFile, "console.log('agent ok', process.argv.slice(2).join(' '));\n");
-    const started = Date.now();
     images = await ensureImages(docker, { bundleFile, pull: false, onProgress: (e) => firstEvents.push(e) });
-    const seconds = (Date.now() - started) / 1000;
     const built = firstEvents.filter((e) => e.phase === 'done').map((e) => e.image);
-    console.log(`ensureImages: ${seconds.toFixed(1)} s; built: ${built.join(', ') || 'nothing (all cached)'}`);
+    console.log(`ensureImages built: ${built.join(', ') || 'nothing (all cached)'}`);
     // The node image here carries a test bundle, so it is not the cluster's: drop it afterwards.
     removeAfter.add(images.node);
   }, 15 * 60_000);
@@ -81,18 +82,15 @@ describe.skipIf(!engineUp)('flotilla images on the real engine', () => {
     expect(firstEvents.some((e) => e.image === images.node && e.phase === 'done')).toBe(true);
   });
 
-  it('finds everything cached the second time, quickly, and builds nothing', async () => {
+  it('finds everything cached the second time and builds nothing', async () => {
+    // (How fast a cached start is belongs in bench/.)
     const events: ImageProgress[] = [];
-    const started = Date.now();
     const again = await ensureImages(docker, { bundleFile, pull: false, onProgress: (e) => events.push(e) });
-    const ms = Date.now() - started;
-    console.log(`cached ensureImages: ${ms} ms`);
     expect(again.node).toBe(images.node);
     expect(again.pause).toBe(images.pause);
     expect(again.details.hello.v2.id).toBe(images.details.hello.v2.id);
     expect(events.filter((e) => e.phase !== 'cached')).toEqual([]);
     expect(events.map((e) => e.image).sort()).toEqual([images.base, images.hello.v1, images.hello.v2, images.node, images.pause].sort());
-    expect(ms).toBeLessThan(5000);
   });
 
   it('rebuilds only the node image when only the bundle changes', async () => {
@@ -129,23 +127,24 @@ describe.skipIf(!engineUp)('flotilla images on the real engine', () => {
     expect(info.Config.Env).toContain(`FLOTILLA_AGENT=${images.details.node.agentPath}`);
   }, 60_000);
 
-  async function expectPauseBehaves(image: string): Promise<void> {
-    const container = await start({ Image: image, HostConfig: { NetworkMode: 'none' } });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect((await container.inspect()).State.Running).toBe(true);
-    const stopping = Date.now();
-    await container.stop({ t: 10 });
-    const stopMs = Date.now() - stopping;
-    const state = (await container.inspect()).State;
-    expect(state.ExitCode).toBe(0);
-    expect(stopMs).toBeLessThan(1000);
+  /** Whether host process `pid` has installed a handler for SIGTERM (Linux: SigCgt in /proc/<pid>/status). */
+  function catchesTerm(pid: number): boolean {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return !!m && (BigInt(`0x${m[1]}`) & (1n << BigInt(os.constants.signals.SIGTERM - 1))) !== 0n;
   }
 
-  it('runs pause until stopped, then exits 0 within a second', async () => {
-    // gcc and libc6-dev (static libc) are on every machine of this project's kind.
-    const hasStaticCc = spawnSync('gcc', ['--version']).status === 0 && existsSync('/usr/lib/x86_64-linux-gnu/libc.a');
-    if (hasStaticCc || images.details.pause.variant === 'static') expect(images.details.pause.variant).toBe('static');
-    else return expectPauseBehaves(images.pause);
+  async function expectPauseBehaves(image: string): Promise<void> {
+    const container = await start({ Image: image, HostConfig: { NetworkMode: 'none' } });
+    // Its handler installed, it waits: still running, not exited on its own.
+    await until('pause to handle SIGTERM', async () => catchesTerm((await container.inspect()).State.Pid));
+    expect((await container.inspect()).State.Running).toBe(true);
+    // SIGTERM, then SIGKILL after 10 s: status 0 (not 137) means SIGTERM ended it, so at once.
+    await container.stop({ t: 10 });
+    expect((await container.inspect()).State.ExitCode).toBe(0);
+  }
+
+  it.skipIf(skipWithout('gcc with a static libc (libc6-dev)', hasStaticCc))('builds a static pause that runs until stopped, then exits 0 on SIGTERM', async () => {
+    expect(images.details.pause.variant).toBe('static');
     const info = await docker.getImage(images.pause).inspect();
     expect(info.Size).toBeLessThan(2_000_000);
     expect(info.Config.Entrypoint).toEqual(['/pause']);
@@ -164,8 +163,11 @@ describe.skipIf(!engineUp)('flotilla images on the real engine', () => {
       return demuxLogs(Buffer.concat(chunks)).stdout;
     };
     await exec('sleep 0.3 & exit 0');
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    const states = await exec('cat /proc/[0-9]*/stat 2>/dev/null');
+    // The orphan ends; unreaped it would stay a zombie for good. Reaped, it is gone.
+    const states = await until('the orphaned sleep reaped', async () => {
+      const all = await exec('cat /proc/[0-9]*/stat 2>/dev/null');
+      return /\(sleep\)/.test(all) ? undefined : all;
+    });
     expect(states).toMatch(/^1 \(pause\) S /m);
     expect(states).not.toMatch(/\) Z /);
   }, 30_000);
@@ -234,12 +236,11 @@ describe.skipIf(!engineUp)('flotilla images on the real engine', () => {
     expect(out.env).toMatchObject({ POD_NAME: 'hello-v1', NODE_NAME: 'node-a', HELLO_VERSION: '1.0', PORT: '8080' });
     expect(out.crash).toBe('200 crashing with exit status 1');
 
-    // /crash really ends the process with status 1; SIGTERM ends hello quickly with 0.
+    // /crash really ends the process with status 1; SIGTERM ends hello with 0 (a SIGKILL at the
+    // end of the 10 s grace period would show as 137).
     const crashed = (await v2.wait()) as { StatusCode: number };
     expect(crashed.StatusCode).toBe(1);
-    const stopping = Date.now();
     await v1.stop({ t: 10 });
-    expect(Date.now() - stopping).toBeLessThan(2000);
     expect((await v1.inspect()).State.ExitCode).toBe(0);
     await network.remove().catch(() => undefined);
   }, 60_000);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import { kubectlInBackground, parseTable, parseTables } from '../helpers/kubectlTools.js';
+import { until } from '../helpers/wait.js';
 
 // `kubectl get` as a user runs it against a real cluster: the server-side Table columns of every
 // kind Flotilla serves, the output formats, selectors, -A, --sort-by, `get all`, `get -w`, and the
@@ -526,9 +527,12 @@ describe('kubectl get -w', () => {
   });
 
   it('with a label selector, an object that stops matching is DELETED for the watcher', async () => {
+    // A marker the selector matches: once kubectl prints it, its list is done and its watch runs
+    // from there, so it sees every change after this point.
+    await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sel-marker, namespace: team-a, labels: {tier: x}}\n' });
     const w = kubectlInBackground(c, ['get', 'configmaps', '-n', 'team-a', '-l', 'tier=x', '-w', '--output-watch-events'], { timeoutMs: 20_000 });
     try {
-      await new Promise((r) => setTimeout(r, 1000));
+      await w.waitForStdout(/ADDED\s+sel-marker\s/);
       await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sel, namespace: team-a}\ndata: {a: "1"}\n' });
       await c.kubectlOK(['label', 'cm', 'sel', '-n', 'team-a', 'tier=x']);
       await w.waitForStdout(/ADDED\s+sel\s/);
@@ -537,20 +541,31 @@ describe('kubectl get -w', () => {
       await c.kubectlOK(['label', 'cm', 'sel', '-n', 'team-a', 'tier=x', '--overwrite']);
       await c.kubectlOK(['delete', 'cm', 'sel', '-n', 'team-a']);
       const out = await w.waitForStdout(/(DELETED\s+sel\s[^\n]*\n[^]*){2}/);
-      expect(out.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ADDED sel', 'DELETED sel', 'ADDED sel', 'DELETED sel']);
+      expect(out.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ADDED sel-marker', 'ADDED sel', 'DELETED sel', 'ADDED sel', 'DELETED sel']);
     } finally {
       await w.stop();
+      await c.kubectlOK(['delete', 'cm', 'sel-marker', '-n', 'team-a']);
     }
   });
 
   it('--watch-only prints only changes, as plain table rows', async () => {
     const w = kubectlInBackground(c, ['get', 'secrets', '--watch-only'], { timeoutMs: 20_000 });
     try {
-      // kubectl prints nothing until the first change; give it time to establish the watch.
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(w.stdout()).toBe('');
       await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Secret\nmetadata: {name: late}\ndata: {a: YQ==, b: Yg==}\n' });
-      const out = await w.waitForStdout(/late\s+Opaque\s+2\s+\d+s/);
+      // kubectl may not be watching yet when `late` is created (then `late` is in its list, which
+      // it does not print): change it until a change is printed.
+      let n = 0;
+      const out = await until(
+        'kubectl to print a change to late',
+        async () => {
+          if (/late\s+Opaque\s+2\s+\d+s/.test(w.stdout())) return w.stdout();
+          await c.kubectlOK(['label', 'secret', 'late', `change=${n++}`, '--overwrite']);
+          return undefined;
+        },
+        undefined,
+        200,
+      );
+      // Only changes: the first thing printed is the header, and the secrets it listed never appear.
       expect(out).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\n/);
       expect(out).not.toMatch(/app-secret/);
     } finally {

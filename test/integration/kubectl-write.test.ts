@@ -364,8 +364,11 @@ describe('kubectl delete waits until the object is gone', () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\ndata: {a: "1"}\n' });
     const del = kubectlInBackground(c, ['delete', 'configmap', 'held'], { timeoutMs: 20_000 });
     await del.waitForStdout(/configmap "held" deleted/);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(del.done()).toBe(false); // still waiting for the object to disappear
+    // A positive control: the same command for an object nothing holds, started after this one
+    // printed, goes all the way through; this one is still waiting for the object to disappear.
+    await c.kubectlOK(['create', 'configmap', 'held-control']);
+    expect(await c.kubectlOK(['delete', 'configmap', 'held-control'])).toBe('configmap "held-control" deleted\n');
+    expect(del.done()).toBe(false);
     const live = await getJSON('cm', 'held');
     expect(live.metadata.deletionTimestamp).toBeDefined();
     expect(live.metadata.finalizers).toEqual(['example.com/hold']);
@@ -386,7 +389,9 @@ describe('kubectl delete waits until the object is gone', () => {
     await c.kubectlOK(['patch', 'deploy', 'slow', '--type', 'merge', '-p', '{"metadata":{"finalizers":["example.com/cleanup"]}}']);
     const del = kubectlInBackground(c, ['delete', 'deploy/slow'], { timeoutMs: 20_000 });
     await del.waitForStdout(/deployment.apps "slow" deleted/);
-    await new Promise((r) => setTimeout(r, 800));
+    // The control: deleting a deployment nothing holds (as above) finishes meanwhile.
+    await c.kubectlOK(['apply', '-f', '-'], { input: deployment('slow-control') });
+    await c.kubectlOK(['delete', 'deploy/slow-control']);
     expect(del.done()).toBe(false);
     await c.kubectlOK(['patch', 'deploy', 'slow', '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
     const r = await del.exited;
@@ -420,7 +425,11 @@ describe('kubectl delete waits until the object is gone', () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: waited, finalizers: [example.com/hold]}\n' });
     expect(await c.kubectlOK(['delete', 'cm', 'waited', '--wait=false'])).toBe('configmap "waited" deleted\n');
     const w = kubectlInBackground(c, ['wait', '--for=delete', 'configmap/waited', '--timeout=20s'], { timeoutMs: 25_000 });
-    await new Promise((r) => setTimeout(r, 800));
+    // The control: the same wait, started after, on an object that does go, is met; this one is not.
+    await c.kubectlOK(['create', 'configmap', 'waited-control']);
+    const control = kubectlInBackground(c, ['wait', '--for=delete', 'configmap/waited-control', '--timeout=20s'], { timeoutMs: 25_000 });
+    await c.kubectlOK(['delete', 'cm', 'waited-control']);
+    expect((await control.exited).code).toBe(0);
     expect(w.done()).toBe(false);
     await c.kubectlOK(['patch', 'cm', 'waited', '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
     const r = await w.exited;

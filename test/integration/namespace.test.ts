@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import type { KubeObject, KubeList, Namespace } from '../../src-main/api/types.js';
 import { RESOURCES } from '../../src-main/api/resources.js';
+import { until } from '../helpers/wait.js';
 
 // The namespace and service account controllers against the real API server, controller
 // manager, scheduler and hollow nodes: `kubectl delete namespace` empties the namespace (pods on
@@ -13,16 +14,6 @@ beforeAll(async () => {
   c = await startTestCluster({ controllers: true, scheduler: true, hollowNodes: { count: 2, podStartupDelayMs: 50 } });
 });
 afterAll(async () => c?.stop());
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function listPath(key: string, ns: string): string {
   const r = RESOURCES.find((x) => x.key === key)!;
@@ -59,10 +50,9 @@ describe('namespaces', () => {
     });
     await until('default ServiceAccount in shop', async () => (await c.request('GET', '/api/v1/namespaces/shop/serviceaccounts/default')).status === 200);
 
-    const t0 = Date.now();
+    // kubectl waits for the namespace to be gone (and fails at its --timeout if it is not).
     const out = await c.kubectlOK(['delete', 'namespace', 'shop', '--timeout=30s'], { timeoutMs: 35_000 });
     expect(out).toMatch(/namespace "shop" deleted/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect((await c.request('GET', '/api/v1/namespaces/shop')).status).toBe(404);
     expect(await contentOf('shop')).toEqual([]);
     const r = await c.kubectl(['get', 'namespace', 'shop']);
@@ -98,10 +88,11 @@ describe('namespaces', () => {
     await until('namespace held gone', async () => (await c.request('GET', '/api/v1/namespaces/held')).status === 404);
   });
 
-  it('deletes a namespace that was already empty promptly', async () => {
+  it('deletes a namespace that was already empty, and kubectl returns once it is gone', async () => {
     await c.kubectlOK(['create', 'namespace', 'empty']);
-    const t0 = Date.now();
-    await c.kubectlOK(['delete', 'namespace', 'empty', '--timeout=20s'], { timeoutMs: 25_000 });
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // How fast is for bench/; here: kubectl's wait ends because the namespace went, not at its timeout.
+    const out = await c.kubectlOK(['delete', 'namespace', 'empty', '--timeout=20s'], { timeoutMs: 25_000 });
+    expect(out).toMatch(/namespace "empty" deleted/);
+    expect((await c.request('GET', '/api/v1/namespaces/empty')).status).toBe(404);
   });
 });

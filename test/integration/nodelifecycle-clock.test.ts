@@ -8,6 +8,8 @@ import { makeContext } from '../../src-main/client/controller.js';
 import { NodeLifecycleController } from '../../src-main/controllers/nodelifecycle/nodeLifecycleController.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/client/controllerOptions.js';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
+import { recordingLogger } from '../helpers/logger.js';
+import { until } from '../helpers/wait.js';
 
 // The node lifecycle and taint eviction controllers against the real API server, with their
 // time on a ManualClock: the grace period, the per-zone taint rate and tolerationSeconds are
@@ -24,21 +26,11 @@ let client: ApiClient;
 let informers: InformerFactory;
 let nlc: NodeLifecycleController;
 let leases: Informer<Lease>;
-const log: string[] = [];
+const log = recordingLogger();
 // Whole seconds, like the timestamps the controllers write; ahead of every object the test creates.
 const clock = new ManualClock(Math.ceil(Date.now() / 1000) * 1000 + 5000);
 const START = clock.now();
 let passes = 0;
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const node = (name: string) => client.get<Node>('nodes', undefined, name);
 const pod = (name: string) => client.get<Pod>('pods', 'default', name);
@@ -51,10 +43,16 @@ function readyConditions(): Node['status'] {
 }
 
 let renewals = 0;
-/** What a kubelet does every few seconds: renew its Lease. Waits until the controller's cache has it. */
-async function renewLease(name: string): Promise<void> {
+/** What a kubelet does every few seconds: renew its Lease. */
+async function writeLease(name: string): Promise<string> {
   const renewTime = new Date(Date.now() + renewals++).toISOString().replace('Z', '000Z');
   await client.update('leases.coordination.k8s.io', { metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 10, renewTime } });
+  return renewTime;
+}
+
+/** Renews the Lease and waits until the controller's cache has it. */
+async function renewLease(name: string): Promise<void> {
+  const renewTime = await writeLease(name);
   await until(`lease ${name} in the cache`, () => leases.get('kube-node-lease', name)?.spec?.renewTime === renewTime);
 }
 
@@ -72,7 +70,7 @@ beforeAll(async () => {
   for (const name of ['a', 'b', 'c']) {
     await client.create('nodes', undefined, { metadata: { name }, status: readyConditions() });
     await client.patch('nodes', undefined, name, { status: readyConditions() }, 'merge', 'status');
-    await renewLease(name).catch(() => {}); // the informer does not run yet: only the write matters here
+    await writeLease(name); // the informer does not run yet: only the write matters here
   }
   const onNode = (name: string, nodeName: string, tolerations?: object[]) =>
     client.create('pods', 'default', { metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox:1.36' }], ...(tolerations ? { tolerations } : {}) } });
@@ -84,7 +82,7 @@ beforeAll(async () => {
   }
 
   informers = new InformerFactory(client);
-  nlc = new NodeLifecycleController(makeContext(client, informers, DEFAULT_CONTROLLER_OPTIONS, (l) => log.push(l), clock));
+  nlc = new NodeLifecycleController(makeContext(client, informers, DEFAULT_CONTROLLER_OPTIONS, log.log, clock));
   const pass = nlc.monitorNodeHealth.bind(nlc);
   nlc.monitorNodeHealth = async () => {
     await pass();
@@ -166,6 +164,6 @@ describe('node lifecycle on a manual clock', () => {
     await nextPass();
     expect(noExecute(await node('a'))).toBeUndefined();
     expect(noExecute(await node('b'))).toBeDefined();
-    expect(log.filter((l) => !/stopped posting status|tainted node|deleting pod|zone "" is now Normal/.test(l))).toEqual([]);
+    expect(log.lines().filter((l) => !/stopped posting status|tainted node|deleting pod|zone state changed zone="" state=Normal/.test(l))).toEqual([]);
   }, 60_000);
 });

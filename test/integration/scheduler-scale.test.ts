@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
 import type { Pod } from '../../src-main/api/types.js';
+import { until } from '../helpers/wait.js';
 
 // Many pods at once over many hollow nodes, exactly filling them: with 64 bindings in flight and
 // pods assumed onto their node before the binding returns, no node may be over-committed, every
@@ -37,14 +38,17 @@ describe('scheduler at scale', () => {
       }
     };
     await Promise.all(Array.from({ length: 32 }, worker));
-    let pods: Pod[] = [];
-    for (;;) {
-      const r = await c.request('GET', '/api/v1/namespaces/default/pods');
-      pods = r.json.items as Pod[];
-      if (pods.filter((p) => p.spec.nodeName).length === PODS) break;
-      if (Date.now() - t0 > 60_000) throw new Error(`only ${pods.filter((p) => p.spec.nodeName).length} of ${PODS} pods bound in 60 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const pods = await until(
+      `all ${PODS} pods bound`,
+      async () => {
+        const items = (await c.request('GET', '/api/v1/namespaces/default/pods')).json.items as Pod[];
+        const bound = items.filter((p) => p.spec.nodeName).length;
+        if (bound !== PODS) throw new Error(`${bound} of ${PODS} bound`);
+        return items;
+      },
+      60_000,
+      200,
+    );
     const perNode = new Map<string, number>();
     const perOwnerNode = new Map<string, number>();
     for (const p of pods) {
@@ -58,22 +62,16 @@ describe('scheduler at scale', () => {
     const maxPerOwner = Math.max(...perOwnerNode.values());
     expect(maxPerOwner).toBeLessThanOrEqual(3);
     // The pods can be seen bound before the scheduler has processed its last binding responses.
-    const waitFrom = Date.now();
-    while (c.cp.scheduler!.scheduler.stats().scheduled < PODS && Date.now() - waitFrom < 10_000) await new Promise((r) => setTimeout(r, 20));
+    await until('the scheduler to count every binding', () => c.cp.scheduler!.scheduler.stats().scheduled >= PODS).catch(() => undefined);
     const stats = c.cp.scheduler!.scheduler.stats();
     expect(stats).toMatchObject({ scheduled: PODS, bindErrors: 0, unschedulable: 0 });
     console.log(`scheduler-scale: ${PODS} pods bound in ${Date.now() - t0} ms; max replicas of one owner on a node: ${maxPerOwner}`);
 
     await client.create('pods', 'default', { metadata: { name: 'one-more' }, spec: { containers: [{ name: 'c', image: 'nginx:1.25', resources: { requests: { cpu: '300m' } } }] } });
-    for (;;) {
+    const cond = await until('one-more to get a PodScheduled condition', async () => {
       const p = (await c.request('GET', '/api/v1/namespaces/default/pods/one-more')).json as Pod;
-      const cond = p.status?.conditions?.find((x) => x.type === 'PodScheduled');
-      if (cond) {
-        expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable', message: `0/${NODES} nodes are available: ${NODES} Insufficient cpu, ${NODES} Too many pods.` });
-        break;
-      }
-      if (Date.now() - t0 > 90_000) throw new Error('one-more was not marked unschedulable');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return p.status?.conditions?.find((x) => x.type === 'PodScheduled');
+    });
+    expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable', message: `0/${NODES} nodes are available: ${NODES} Insufficient cpu, ${NODES} Too many pods.` });
   }, 120_000);
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src-main/api/clock.js';
-import { ApiRequestError, type ApiClient } from '../../src-main/client/apiClient.js';
+import { ApiRequestError } from '../../src-main/client/apiClient.js';
 import type { EventRecorder } from '../../src-main/client/eventRecorder.js';
 import type { InformerFactory } from '../../src-main/client/informer.js';
 import { BaseController, StaleCacheError, type ControllerContext } from '../../src-main/client/controller.js';
 import { newControllers } from '../../src-main/controllers/manager.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/client/controllerOptions.js';
+import { recordingLogger, type RecordingLogger } from '../helpers/logger.js';
+import { FakeApiClient } from '../helpers/fakeApiClient.js';
 
 // The one shape every controller follows (src-main/controllers/controller.ts), checked on the
 // controllers the manager runs and on BaseController's mechanics, with time on a ManualClock.
@@ -15,13 +17,13 @@ const settle = () => new Promise<void>((r) => setImmediate(r));
 interface Harness {
   ctx: ControllerContext;
   clock: ManualClock;
-  logs: string[];
+  logs: RecordingLogger;
   recorders: string[];
 }
 
 function harness(workers = DEFAULT_CONTROLLER_OPTIONS.workers): Harness {
   const clock = new ManualClock(1_000_000);
-  const logs: string[] = [];
+  const logs = recordingLogger({ clock });
   const recorders: string[] = [];
   const informers = {
     informer: () => {
@@ -29,11 +31,11 @@ function harness(workers = DEFAULT_CONTROLLER_OPTIONS.workers): Harness {
     },
   } as unknown as InformerFactory;
   const ctx: ControllerContext = {
-    client: {} as ApiClient,
+    client: new FakeApiClient(clock),
     informers,
     options: { ...DEFAULT_CONTROLLER_OPTIONS, workers },
     clock,
-    log: (l) => logs.push(l),
+    log: logs.log,
     recorder: (component) => {
       recorders.push(component);
       return { event: () => {} } as unknown as EventRecorder;
@@ -133,7 +135,7 @@ describe('BaseController', () => {
     await c.finish('k', new StaleCacheError('cache behind'));
     h.clock.advance(10);
     await settle();
-    expect(h.logs).toEqual([]);
+    expect(h.logs.lines()).toEqual([]);
     await c.finish('k');
 
     c.queue.add('bad');
@@ -142,7 +144,7 @@ describe('BaseController', () => {
       await c.finish('bad', new Error(`boom ${i}`));
       h.clock.advance(10);
     }
-    expect(h.logs).toEqual(['scripted-controller: syncing bad: boom 0', 'scripted-controller: syncing bad: boom 10']);
+    expect(h.logs.lines()).toEqual(['WARN scripted-controller: sync failed key=bad err="boom 0" retries=0', 'WARN scripted-controller: sync failed key=bad err="boom 10" retries=10']);
     await settle();
     await c.finish('bad');
     await c.stop();
@@ -186,7 +188,7 @@ describe('BaseController', () => {
     h.clock.advance(1000);
     await settle();
     expect(c.passes).toBe(3);
-    expect(h.logs).toEqual(['scripted-controller: pass: API down']);
+    expect(h.logs.lines()).toEqual(['WARN scripted-controller: periodic pass failed pass=pass err="API down"']);
 
     // A pass still running when the controller stops is waited for; none starts after.
     let endPass!: () => void;

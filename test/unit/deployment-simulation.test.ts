@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { Deployment, IntOrString, KubeObject, ReplicaSet } from '../../src-main/api/types.js';
-import { ApiRequestError, type ApiClient } from '../../src-main/client/apiClient.js';
+import { ApiRequestError } from '../../src-main/client/apiClient.js';
 import type { EventRecorder } from '../../src-main/client/eventRecorder.js';
 import { syncDeployment } from '../../src-main/controllers/deployment/deploymentController.js';
 import { SyncContext, type DeploymentHost, type PodStats } from '../../src-main/controllers/deployment/syncContext.js';
@@ -8,13 +8,13 @@ import { REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION } from '../../src-main
 import { getCondition } from '../../src-main/controllers/deployment/util/conditions.js';
 import { maxSurge, maxUnavailable } from '../../src-main/controllers/deployment/util/fenceposts.js';
 import { computeHash } from '../../src-main/controllers/deployment/util/hash.js';
+import { FakeApiClient } from '../helpers/fakeApiClient.js';
 
 // The Deployment controller's sync code (sync.ts, rolling.ts, recreate.ts, progress.ts) driven
 // against an in-memory API and a simulated ReplicaSet controller and kubelet, with the actors
 // interleaved at random. Every intermediate state is checked against maxSurge/maxUnavailable.
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 interface SimPod {
   uid: string;
@@ -33,24 +33,10 @@ function mulberry32(seed: number) {
   };
 }
 
-type Json = Record<string, unknown>;
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Json = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Json) } : {};
-  for (const [k, v] of Object.entries(patch as Json)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
 class Sim implements DeploymentHost {
   now = () => this.time;
   time = T0;
-  rv = 1;
   uidSeq = 0;
-  objs = new Map<string, KubeObject>();
   pods: SimPod[] = [];
   events: { reason: string; message: string; type: string }[] = [];
   violations: string[] = [];
@@ -64,46 +50,8 @@ class Sim implements DeploymentHost {
   }
 
   readonly recorder = { event: (_o: KubeObject, type: string, reason: string, message: string) => this.events.push({ type, reason, message }) } as unknown as EventRecorder;
-  readonly client = {
-    create: async (res: string, ns: string, obj: KubeObject) => {
-      const key = `${res}/${ns}/${obj.metadata.name}`;
-      if (this.objs.has(key)) throw new ApiRequestError(409, { reason: 'AlreadyExists' } as never, 'exists');
-      const o = structuredClone(obj);
-      o.metadata = { ...o.metadata, namespace: ns, uid: `uid-${++this.uidSeq}`, resourceVersion: String(++this.rv), generation: 1, creationTimestamp: iso(this.time) };
-      if (res === 'replicasets.apps') o.status = { replicas: 0 };
-      this.objs.set(key, o);
-      return structuredClone(o);
-    },
-    update: async (res: string, obj: KubeObject, sub?: string) => {
-      const key = `${res}/${obj.metadata.namespace}/${obj.metadata.name}`;
-      const old = this.objs.get(key);
-      if (!old) throw new ApiRequestError(404, undefined, 'not found');
-      if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== old.metadata.resourceVersion) throw new ApiRequestError(409, { reason: 'Conflict' } as never, 'conflict');
-      const next = sub === 'status' ? { ...structuredClone(old), status: structuredClone(obj.status) } : { ...structuredClone(obj), status: structuredClone(old.status) };
-      next.metadata = { ...next.metadata, uid: old.metadata.uid, creationTimestamp: old.metadata.creationTimestamp, generation: old.metadata.generation, resourceVersion: String(++this.rv) };
-      if (sub !== 'status' && JSON.stringify(next.spec) !== JSON.stringify(old.spec)) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
-      this.objs.set(key, next);
-      return structuredClone(next);
-    },
-    patch: async (res: string, ns: string, name: string, patch: unknown) => {
-      const key = `${res}/${ns}/${name}`;
-      const old = this.objs.get(key);
-      if (!old) throw new ApiRequestError(404, undefined, 'not found');
-      const next = mergePatch(structuredClone(old), patch) as KubeObject;
-      next.metadata.resourceVersion = String(++this.rv);
-      this.objs.set(key, next);
-      return structuredClone(next);
-    },
-    get: async (res: string, ns: string, name: string) => {
-      const o = this.objs.get(`${res}/${ns}/${name}`);
-      if (!o) throw new ApiRequestError(404, undefined, 'not found');
-      return structuredClone(o);
-    },
-    delete: async (res: string, ns: string, name: string) => {
-      this.objs.delete(`${res}/${ns}/${name}`);
-      return {};
-    },
-  } as unknown as ApiClient;
+  /** The API server: its objects carry the simulated time as creationTimestamp. */
+  readonly client = new FakeApiClient({ now: () => this.time });
 
   enqueueAfter(): void {}
   rememberReplicaSet(): void {}
@@ -129,11 +77,11 @@ class Sim implements DeploymentHost {
   }
 
   get d(): Deployment {
-    return structuredClone(this.objs.get('deployments.apps/default/web') as Deployment);
+    return this.client.object<Deployment>('deployments.apps', 'default', 'web')!;
   }
 
   replicaSets(): ReplicaSet[] {
-    return [...this.objs.entries()].filter(([k]) => k.startsWith('replicasets.apps/')).map(([, o]) => structuredClone(o as ReplicaSet));
+    return this.client.stored<ReplicaSet>('replicasets.apps');
   }
 
   async createDeployment(replicas: number, o: { surge?: IntOrString; unavailable?: IntOrString; strategy?: 'Recreate'; image?: string; minReadySeconds?: number; progressDeadlineSeconds?: number; revisionHistoryLimit?: number } = {}): Promise<void> {
@@ -171,7 +119,7 @@ class Sim implements DeploymentHost {
   }
 
   /** The ReplicaSet controller: pods to spec (unready and newest deleted first), then status. */
-  syncReplicaSets(): void {
+  async syncReplicaSets(): Promise<void> {
     for (const rs of this.replicaSets()) {
       const mine = this.pods.filter((p) => p.rs === rs.metadata.uid && !p.terminating);
       const spec = rs.spec.replicas ?? 1;
@@ -186,10 +134,7 @@ class Sim implements DeploymentHost {
       }
       this.check();
       const s = this.podStats(rs);
-      const key = `replicasets.apps/default/${rs.metadata.name}`;
-      const cur = this.objs.get(key)!;
-      cur.status = { replicas: s.active, readyReplicas: s.ready, availableReplicas: s.available, observedGeneration: cur.metadata.generation };
-      cur.metadata.resourceVersion = String(++this.rv);
+      await this.client.update('replicasets.apps', { ...rs, status: { replicas: s.active, readyReplicas: s.ready, availableReplicas: s.available, observedGeneration: rs.metadata.generation } }, 'status');
     }
   }
 

@@ -1,6 +1,7 @@
 // The image recipes' logic without a Docker engine: hashing, tar contexts, the engine's progress
 // streams, the lock, and which base path is taken, against a small in-memory fake of dockerode.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,8 @@ import { RECIPE_VERSION, defaultCacheDir } from '../../src-main/images/paths';
 import { resolvePause } from '../../src-main/images/pauseImage';
 import { ImageBuildProgress } from '../../src-main/cli/progress';
 import { buildLogPath } from '../../src-main/cli/progressLog';
+import { skipWithout } from '../helpers/requirements';
+import { until } from '../helpers/wait';
 
 const RESOURCES = path.resolve(__dirname, '../../resources/images');
 
@@ -249,15 +252,35 @@ describe('withFileLock', () => {
   it('lets one holder in at a time', async () => {
     const file = path.join(tmp, 'locks', 'one.lock');
     const order: string[] = [];
-    const hold = (name: string) =>
-      withFileLock(file, async () => {
-        order.push(`${name}+`);
-        await new Promise((r) => setTimeout(r, 50));
-        order.push(`${name}-`);
-        return name;
-      });
-    expect(await Promise.all([hold('a'), hold('b')])).toEqual(['a', 'b']);
-    expect(order.join(' ')).toMatch(/^(a\+ a- b\+ b-|b\+ b- a\+ a-)$/);
+    // a holds the lock until the test lets it go; b comes while a holds it, finds it taken (and
+    // says so), and gets in only after a has left.
+    let letGo!: () => void;
+    const gate = new Promise<void>((r) => (letGo = r));
+    let aEntered!: () => void;
+    const aIn = new Promise<void>((r) => (aEntered = r));
+    const a = withFileLock(file, async () => {
+      order.push('a+');
+      aEntered();
+      await gate;
+      order.push('a-');
+      return 'a';
+    });
+    await aIn;
+    let bWaited!: (owner: string) => void;
+    const bFoundItTaken = new Promise<string>((r) => (bWaited = r));
+    const b = withFileLock(
+      file,
+      async () => {
+        order.push('b+', 'b-');
+        return 'b';
+      },
+      (owner) => bWaited(owner),
+    );
+    expect(await bFoundItTaken).toBe(String(process.pid));
+    expect(order).toEqual(['a+']);
+    letGo();
+    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
+    expect(order.join(' ')).toBe('a+ a- b+ b-');
     await expect(stat(file)).rejects.toThrow();
   });
 
@@ -487,20 +510,33 @@ describe('a failing build, as flotilla up shows it', () => {
 
 const hasCc = spawnSync('gcc', ['--version']).status === 0;
 
+/** Whether process `pid` has installed a handler for signal `signo` (Linux: SigCgt in /proc/<pid>/status). */
+function catches(pid: number, signo: number): boolean {
+  const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return !!m && (BigInt(`0x${m[1]}`) & (1n << BigInt(signo - 1))) !== 0n;
+}
+
+/** Starts a pause and waits until it handles SIGTERM (before that, SIGTERM would just kill it). */
+async function startPause(command: string, args: string[]) {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  await until('the pause to handle SIGTERM', () => catches(child.pid!, os.constants.signals.SIGTERM));
+  return { child, exited };
+}
+
 describe('the pause program', () => {
-  it.skipIf(!hasCc)('compiles a static pause once, then uses the cached binary', async () => {
+  // Under CI a missing compiler fails here: it would otherwise silently leave only the fallback tested.
+  it.skipIf(skipWithout('a C compiler (gcc)', hasCc))('compiles a static pause once, then uses the cached binary', async () => {
     const cacheDir = await mkdtemp(path.join(tmp, 'pause-'));
     const ctx = resolveContext(new FakeDocker() as unknown as Docker, { resourcesDir: RESOURCES, cacheDir, cc: 'gcc' });
     const pause = await resolvePause(ctx);
     expect(pause.kind).toBe('static');
     if (pause.kind !== 'static') return;
     expect(spawnSync(pause.binary, ['-v']).stdout.toString()).toBe('flotilla-pause 1.0\n');
-    // SIGTERM ends it at once with status 0.
-    const child = spawn(pause.binary, [], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 100));
+    // SIGTERM ends it with status 0 (otherwise it waits forever).
+    const { child, exited } = await startPause(pause.binary, []);
     child.kill('SIGTERM');
-    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-    expect(code).toBe(0);
+    expect(await exited).toBe(0);
     // A new context (another process, say) finds the binary in the cache and does not compile.
     const again = await resolvePause({ ...ctx, cc: '/nonexistent/cc' });
     expect(again).toMatchObject({ kind: 'static', binary: pause.binary });
@@ -512,12 +548,9 @@ describe('the pause program', () => {
     expect(pause.kind).toBe('shell');
     if (pause.kind !== 'shell') return;
     expect(pause.reason).toMatch(/^\/nonexistent\/cc -static failed/);
-    const child = spawn('/bin/sh', [pause.script], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 200));
-    const started = Date.now();
+    // It waits in a sleep of 68 years: exiting at all means the trap ran at once, not after it.
+    const { child, exited } = await startPause('/bin/sh', [pause.script]);
     child.kill('SIGTERM');
-    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-    expect(code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await exited).toBe(0);
   });
 });

@@ -4,6 +4,7 @@
 // clock that moves only when a test moves it.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src-main/api/clock.js';
+import { silentLogger } from '../../src-main/api/log.js';
 import type { Container, Pod, PodStatus } from '../../src-main/api/types.js';
 import { Backoff } from '../../src-main/kubelet/backoff.js';
 import { ImageManager } from '../../src-main/kubelet/images.js';
@@ -515,7 +516,7 @@ function harness(p: Pod, over: Partial<PodWorkerDeps> = {}): Harness {
     allocatable: { cpu: '2', memory: '2Gi', pods: '110' },
     dns: { clusterDomain: 'cluster.local' },
     volumeRefreshMs: 60_000,
-    log: () => {},
+    log: silentLogger,
     ...over,
   };
   const worker = new PodWorker(deps);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap, Container, Pod, Secret, Service } from '../../src-main/api/types.js';
+import { silentLogger } from '../../src-main/api/log.js';
 import { Backoff } from '../../src-main/kubelet/backoff.js';
 import { buildEnv, expandCommand, expandVars, fieldRefValue, resourceFieldValue, serviceEnvVars, type EnvSources } from '../../src-main/kubelet/env.js';
 import { isValidImageName } from '../../src-main/kubelet/images.js';
@@ -405,7 +406,7 @@ describe('kubelet main (node container environment)', () => {
         FLOTILLA_CLUSTER_DNS: '10.96.0.10',
         FLOTILLA_NODE_LABELS: 'zone=a',
       };
-      const o = await kubeletOptionsFromEnv(env, {} as never, () => {});
+      const o = await kubeletOptionsFromEnv(env, {} as never, silentLogger);
       expect(o).toMatchObject({
         nodeName: 'node-1',
         clusterName: 'dev',
@@ -420,7 +421,7 @@ describe('kubelet main (node container environment)', () => {
       });
       expect(o.client.config).toMatchObject({ url: 'https://172.18.0.1:6443', token: 'tok-123' });
       o.client.close();
-      await expect(kubeletOptionsFromEnv({ ...env, FLOTILLA_TOKEN_FILE: '' }, {} as never, () => {})).rejects.toThrow(/FLOTILLA_TOKEN/);
+      await expect(kubeletOptionsFromEnv({ ...env, FLOTILLA_TOKEN_FILE: '' }, {} as never, silentLogger)).rejects.toThrow(/FLOTILLA_TOKEN/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -10,8 +10,8 @@ import { replicaSetOwnerRef } from '../../src-main/controllers/replicaset/replic
 import { adoptPatch, ControllerRefManager, releasePatch } from '../../src-main/controllers/util/controllerRefManager.js';
 import { RecentWrites, rvNewer } from '../../src-main/controllers/util/recentWrites.js';
 import { isNamespaceTerminating } from '../../src-main/controllers/util/apiErrors.js';
-import type { ApiClient } from '../../src-main/client/apiClient.js';
 import { ApiRequestError } from '../../src-main/client/apiClient.js';
+import { FakeApiClient } from '../helpers/fakeApiClient.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -164,33 +164,30 @@ describe('pods from templates', () => {
 });
 
 describe('adoption and release', () => {
-  function fakeClient(owner: { uid: string; deletionTimestamp?: string }) {
-    const patches: { name: string; patch: unknown }[] = [];
-    const client = {
-      get: async () => ({ metadata: { uid: owner.uid, ...(owner.deletionTimestamp ? { deletionTimestamp: owner.deletionTimestamp } : {}) } }),
-      patch: async (_r: string, _ns: string, name: string, patch: unknown) => {
-        if (name === 'gone') throw new ApiRequestError(404, undefined, 'not found');
-        patches.push({ name, patch });
-        return {};
-      },
-    } as unknown as ApiClient;
-    return { client, patches };
-  }
   const owner: ReplicaSet = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-abc', namespace: 'default', uid: 'uid-web-abc' }, spec: { selector: { matchLabels: { app: 'web' } } } };
 
+  /** The API holds the owner as it is now (`fresh`) and the pods; a pod that is not there answers 404. */
+  function fakeClient(fresh: { uid: string; deletionTimestamp?: string }, pods: Pod[]) {
+    const client = new FakeApiClient().seed('replicasets.apps', { ...owner, metadata: { ...owner.metadata, ...fresh } }).seed('pods', ...pods);
+    const patches = () => client.actionsOf('patch', 'pods').map((a) => ({ name: a.name!, patch: a.body }));
+    return { client, patches };
+  }
+
   it('adopts matching orphans, releases non-matching pods it owns, ignores others', async () => {
-    const { client, patches } = fakeClient({ uid: 'uid-web-abc' });
-    const m = new ControllerRefManager<Pod>({ client, ownerResource: 'replicasets.apps', resource: 'pods', owner, ownerRef: replicaSetOwnerRef(owner), matches: (p) => p.metadata.labels?.app === 'web' });
     const mine = pod('mine', { owner: 'web-abc' });
     const orphan = pod('orphan');
     const strayed = pod('strayed', { owner: 'web-abc', labels: { app: 'other' } });
     const theirs = pod('theirs', { owner: 'other-rs' });
     const unmatched = pod('unmatched', { labels: { app: 'db' } });
     const gone = pod('gone');
+    const { client, patches } = fakeClient({ uid: 'uid-web-abc' }, [mine, orphan, strayed, theirs, unmatched]);
+    const m = new ControllerRefManager<Pod>({ client, ownerResource: 'replicasets.apps', resource: 'pods', owner, ownerRef: replicaSetOwnerRef(owner), matches: (p) => p.metadata.labels?.app === 'web' });
     const { claimed, errors } = await m.claim([mine, orphan, strayed, theirs, unmatched, gone]);
     expect(errors).toEqual([]);
     expect(claimed.map((p) => p.metadata.name)).toEqual(['mine', 'orphan']);
-    expect([...patches].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+    // `gone` was tried and answered 404: not claimed, and not an error.
+    expect(patches().sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'gone', patch: adoptPatch(replicaSetOwnerRef(owner), 'uid-gone') },
       { name: 'orphan', patch: adoptPatch(replicaSetOwnerRef(owner), 'uid-orphan') },
       { name: 'strayed', patch: releasePatch('uid-web-abc', 'uid-strayed') },
     ]);
@@ -200,12 +197,15 @@ describe('adoption and release', () => {
 
   it('does not adopt for an owner that was just deleted or replaced', async () => {
     for (const fresh of [{ uid: 'uid-web-abc', deletionTimestamp: '2025-01-01T00:00:00Z' }, { uid: 'another' }]) {
-      const { client, patches } = fakeClient(fresh);
+      const pods = [pod('orphan'), pod('mine', { owner: 'web-abc' })];
+      const { client, patches } = fakeClient(fresh, pods);
       const m = new ControllerRefManager<Pod>({ client, ownerResource: 'replicasets.apps', resource: 'pods', owner, ownerRef: replicaSetOwnerRef(owner), matches: () => true });
-      const { claimed, errors } = await m.claim([pod('orphan'), pod('mine', { owner: 'web-abc' })]);
+      const { claimed, errors } = await m.claim(pods);
       expect(claimed.map((p) => p.metadata.name)).toEqual(['mine']);
       expect(errors).toHaveLength(1);
-      expect(patches).toEqual([]);
+      // It did look: the owner was re-read from the API server, and nothing was patched.
+      expect(client.actionsOf('get', 'replicasets.apps').map((a) => a.name)).toEqual(['web-abc']);
+      expect(patches()).toEqual([]);
     }
   });
 });

@@ -203,16 +203,23 @@ describe('Framework.schedule', () => {
     expect(r).toMatchObject({ numAllNodes: 0, evaluated: 0, feasible: 0 });
     expect(r.rejectors.has('*')).toBe(true);
   });
-  it('is fast enough for 1,000 pods/s on 1,000 nodes', () => {
+  // How fast a cycle is (the budget: a fraction of 1 ms per pod on 1,000 nodes) is measured by
+  // bench:scheduler; here, that 1,000 cycles in a row over 1,000 nodes each find a node and see
+  // the pods assumed before them.
+  it('places 1,000 pods on 1,000 nodes, each cycle seeing the pods assumed before it', () => {
     const cache = cacheWith(1000, { cpu: '64', memory: '256Gi' });
     const fw = new Framework();
-    const t0 = performance.now();
+    const perNode = new Map<string, number>();
     for (let i = 0; i < 1000; i++) {
       const pi = makePodInfo(`p${i}`, { owner: `rs${i % 10}`, cpu: '100m', memory: '128Mi' });
-      cache.assume(pi, fw.schedule(pi, cache).node!);
+      const node = fw.schedule(pi, cache).node!;
+      expect(node).toBeDefined();
+      cache.assume(pi, node);
+      perNode.set(node, (perNode.get(node) ?? 0) + 1);
     }
-    const ms = performance.now() - t0;
-    // The budget for the whole scheduler is 1 ms per pod; the cycle itself must use a fraction.
-    expect(ms).toBeLessThan(1000);
+    expect([...perNode.values()].reduce((a, b) => a + b, 0)).toBe(1000);
+    let requested = 0;
+    for (const n of perNode.keys()) requested += cache.get(n)!.requested.milliCPU;
+    expect(requested).toBe(1000 * 100);
   });
 });

@@ -175,11 +175,29 @@ describe('store', () => {
 
   it('batches concurrent writes and acknowledges each only once durable', async () => {
     const dir = tmp();
+    const file = path.join(dir, 'store.db');
     const s = await Store.open({ dataDir: dir });
-    const writes = Array.from({ length: 500 }, (_, i) => s.create('configmaps', `default/n${i}`, cm(`n${i}`)));
+    // At the moment each write is acknowledged (synchronously, in its promise's reaction), the
+    // datafile is read: the acknowledged version must already be in it. An acknowledgement that
+    // came before its append would find the file without it (the append is asynchronous I/O, which
+    // cannot complete before a reaction that is already queued).
+    const onDiskAtAck: boolean[] = [];
+    const fileSizesAtAck = new Set<number>();
+    const writes = Array.from({ length: 500 }, (_, i) =>
+      s.create('configmaps', `default/n${i}`, cm(`n${i}`)).then((obj) => {
+        const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+        onDiskAtAck.push(text.includes(`"_id":"${obj.metadata.resourceVersion}"`));
+        fileSizesAtAck.add(text.length);
+        return obj;
+      }),
+    );
     const done = await Promise.all(writes);
     expect(new Set(done.map((d) => d.metadata.resourceVersion)).size).toBe(500);
-    const lines = fs.readFileSync(path.join(dir, 'store.db'), 'utf8').trim().split('\n');
+    expect(onDiskAtAck.filter((x) => !x)).toEqual([]);
+    // Batched: writes made in the same turn are acknowledged together, after one append (every
+    // acknowledgement saw the same file), not one append each.
+    expect(fileSizesAtAck.size).toBe(1);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     expect(lines.length).toBe(500);
     await s.close();
   });

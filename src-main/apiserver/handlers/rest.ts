@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/types.js';
-import { apiVersionOf, objectKey, resourceByPath, type ResourceDef } from '../../api/resources.js';
+import { apiVersionOf, objectKey, resourceByPath, verbsOf, type ResourceDef } from '../../api/resources.js';
 import type { Registry, WriteContext, DeleteOptions } from '../registry/registry.js';
 import { errors, ApiError, successStatus } from '../status.js';
 import { guardDepth, mediaType, readBody, sendJSON, sendRaw } from '../http.js';
@@ -148,6 +148,16 @@ function watchParams(r: ResourceDef, ns: string | undefined, labels: LabelRequir
 }
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
+/** The API verb of a request on the main resource. */
+const VERB_OF: Record<string, string> = {
+  'GET collection': 'list',
+  'GET object': 'get',
+  'POST collection': 'create',
+  'PUT object': 'update',
+  'PATCH object': 'patch',
+  'DELETE object': 'delete',
+  'DELETE collection': 'deletecollection',
+};
 const PATCH_TYPES = new Set(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY_PATCH]);
 const FIELD_VALIDATION_VERB: Record<string, 'create' | 'update' | 'patch' | undefined> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
 
@@ -198,6 +208,12 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     else sendJSON(res, code, obj);
   };
   if (sub && !r.subresources.includes(sub as never)) throw errors.notFoundPath();
+  // A verb the resource does not serve (deletecollection on namespaces) is a 405, as kube answers:
+  // the route does not exist, so nothing may happen.
+  if (!sub && !rr.watchPrefix) {
+    const verb = VERB_OF[`${method} ${name ? 'object' : 'collection'}`];
+    if (verb && !verbsOf(r).includes(verb) && !(verb === 'list' && queryBool(q, 'watch') && verbsOf(r).includes('watch'))) throw errors.methodNotAllowed(method);
+  }
 
   // ---- collection ----
   if (!name) {

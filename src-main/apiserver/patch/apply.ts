@@ -33,6 +33,7 @@ import {
 } from './managedFields.js';
 import { fieldSchema, schemaForResource, type Schema } from './mergeKeys.js';
 import { clone, isObject, withoutNulls, type JsonObject } from './util.js';
+import { getOwn, setOwn } from '../../api/ownProps.js';
 
 export interface ApplyResult {
   object: Record<string, unknown>;
@@ -122,7 +123,7 @@ export function serverSideApply(
 function applicablePart(applied: JsonObject, subresource: string): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(applied)) {
-    if (subresource === 'status' ? k === 'status' : k !== 'status') out[k] = v;
+    if (subresource === 'status' ? k === 'status' : k !== 'status') setOwn(out, k, v);
   }
   if (isObject(out.metadata)) {
     const meta = { ...out.metadata };
@@ -144,7 +145,7 @@ function sameSet(a: FieldSet, b: FieldSet): boolean {
 function mergeInto(target: unknown, config: unknown, s: Schema | undefined): unknown {
   if (isObject(config)) {
     const out = isObject(target) ? target : {};
-    for (const [k, v] of Object.entries(config)) out[k] = mergeInto(out[k], v, fieldSchema(s, k));
+    for (const [k, v] of Object.entries(config)) setOwn(out, k, mergeInto(getOwn(out, k), v, fieldSchema(s, k)));
     return out;
   }
   if (Array.isArray(config)) {

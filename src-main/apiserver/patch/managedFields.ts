@@ -12,6 +12,7 @@ import type { ManagedFieldsEntry } from '../../api/types.js';
 import { FieldSet, fieldSetOf, formatPath, membersOf, type Path } from './fieldsV1.js';
 import type { Schema } from './mergeKeys.js';
 import { deepEqual, isObject, type JsonObject } from './util.js';
+import { setOwn } from '../../api/ownProps.js';
 
 export interface Entry {
   manager: string;
@@ -95,7 +96,7 @@ export function trackedView(obj: unknown, subresource: string): JsonObject {
   if (subresource === 'status') return obj.status === undefined ? {} : { status: obj.status };
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(obj)) {
-    if (k !== 'apiVersion' && k !== 'kind' && k !== 'status') out[k] = v;
+    if (k !== 'apiVersion' && k !== 'kind' && k !== 'status') setOwn(out, k, v);
   }
   if (isObject(out.metadata)) {
     const meta = { ...out.metadata };

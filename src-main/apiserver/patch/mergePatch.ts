@@ -4,6 +4,7 @@
 
 import { PatchError } from './errors.js';
 import { clone, isObject, type JsonObject } from './util.js';
+import { getOwn, setOwn } from '../../api/ownProps.js';
 
 export function jsonMergePatch(original: unknown, patch: unknown): unknown {
   // RFC 7386 would let a non-object patch replace the whole document; kube-apiserver rejects it
@@ -17,7 +18,7 @@ function mergeValue(target: unknown, patch: unknown): unknown {
   const out: JsonObject = isObject(target) ? clone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergeValue(out[k], v);
+    else setOwn(out, k, mergeValue(getOwn(out, k), v));
   }
   return out;
 }

@@ -18,6 +18,7 @@
 import { PatchError } from './errors.js';
 import { fieldSchema, schemaForResource, type Schema } from './mergeKeys.js';
 import { clone, deepEqual, isObject, type JsonObject } from './util.js';
+import { getOwn, setOwn } from '../../api/ownProps.js';
 
 const PATCH = '$patch';
 const RETAIN_KEYS = '$retainKeys';
@@ -42,22 +43,22 @@ export function strategicMergePatch(original: unknown, patch: unknown, resourceK
 
 /** Merges `patch` into `orig`, which is a private copy and is modified in place. */
 function mergeMap(orig: JsonObject, patch: JsonObject, schema: Schema | undefined): JsonObject | typeof DELETE {
-  const directive = patch[PATCH];
+  const directive = getOwn(patch, PATCH);
   if (directive === 'delete') return DELETE;
   if (directive === 'replace') orig = {};
   else if (directive !== undefined && directive !== 'merge') {
     throw new PatchError(`invalid $patch directive ${JSON.stringify(directive)}: must be replace, delete or merge`);
   }
 
-  const retain = patch[RETAIN_KEYS];
+  const retain = getOwn(patch, RETAIN_KEYS);
   if (retain !== undefined) applyRetainKeys(orig, patch, retain);
 
   for (const [k, values] of Object.entries(patch)) {
     if (!k.startsWith(DELETE_PRIMITIVE)) continue;
     if (!Array.isArray(values)) throw new PatchError(`${k} must be a list`);
     const field = k.slice(DELETE_PRIMITIVE.length);
-    const cur = orig[field];
-    if (Array.isArray(cur)) orig[field] = cur.filter((x) => !values.some((v) => deepEqual(v, x)));
+    const cur = getOwn(orig, field);
+    if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !values.some((v) => deepEqual(v, x))));
   }
 
   for (const [k, pv] of Object.entries(patch)) {
@@ -66,15 +67,15 @@ function mergeMap(orig: JsonObject, patch: JsonObject, schema: Schema | undefine
     if (pv === null) {
       delete orig[k];
     } else if (isObject(pv)) {
-      const cur = orig[k];
+      const cur = getOwn(orig, k);
       const merged = mergeMap(isObject(cur) ? cur : {}, pv, fs);
       if (merged === DELETE) delete orig[k];
-      else orig[k] = merged;
+      else setOwn(orig, k, merged);
     } else if (Array.isArray(pv)) {
-      const cur = orig[k];
-      orig[k] = mergeList(Array.isArray(cur) ? cur : [], pv, fs, orderFor(patch, k));
+      const cur = getOwn(orig, k);
+      setOwn(orig, k, mergeList(Array.isArray(cur) ? cur : [], pv, fs, orderFor(patch, k)));
     } else {
-      orig[k] = pv;
+      setOwn(orig, k, pv);
     }
   }
 
@@ -82,10 +83,10 @@ function mergeMap(orig: JsonObject, patch: JsonObject, schema: Schema | undefine
   for (const k of Object.keys(patch)) {
     if (!k.startsWith(SET_ORDER)) continue;
     const field = k.slice(SET_ORDER.length);
-    if (field in patch) continue;
-    const cur = orig[field];
+    if (Object.prototype.hasOwnProperty.call(patch, field)) continue;
+    const cur = getOwn(orig, field);
     const list = fieldSchema(schema, field)?.list;
-    if (Array.isArray(cur) && list) orig[field] = normalizeOrder(cur, orderFor(patch, field)!, cur, keyFn(list));
+    if (Array.isArray(cur) && list) setOwn(orig, field, normalizeOrder(cur, orderFor(patch, field)!, cur, keyFn(list)));
   }
   return orig;
 }
@@ -103,7 +104,7 @@ function applyRetainKeys(orig: JsonObject, patch: JsonObject, retain: unknown): 
 }
 
 function orderFor(patch: JsonObject, field: string): unknown[] | undefined {
-  const order = patch[SET_ORDER + field];
+  const order = getOwn(patch, SET_ORDER + field);
   if (order === undefined) return undefined;
   if (!Array.isArray(order)) throw new PatchError(`${SET_ORDER}${field} must be a list`);
   return order;
@@ -111,7 +112,7 @@ function orderFor(patch: JsonObject, field: string): unknown[] | undefined {
 
 /** The value an item is identified by: its merge key for map lists, itself for primitive sets. */
 function keyFn(list: NonNullable<Schema['list']>): (item: unknown) => unknown {
-  return list.type === 'map' ? (item) => (isObject(item) ? item[list.key] : undefined) : (item) => item;
+  return list.type === 'map' ? (item) => (isObject(item) ? getOwn(item, list.key) : undefined) : (item) => item;
 }
 
 function mergeList(orig: unknown[], patch: unknown[], schema: Schema | undefined, order?: unknown[]): unknown[] {
@@ -142,8 +143,8 @@ function mergeKeyedItems(orig: unknown[], patch: unknown[], mergeKey: string, it
     orig.findIndex((o) => isObject(o) && o[mergeKey] !== undefined && deepEqual(o[mergeKey], keyValue));
   for (const item of patch) {
     if (!isObject(item)) throw new PatchError(`list items must be maps with the merge key ${JSON.stringify(mergeKey)}`);
-    const directive = item[PATCH];
-    const keyValue = item[mergeKey];
+    const directive = getOwn(item, PATCH);
+    const keyValue = getOwn(item, mergeKey);
     if (keyValue === undefined || keyValue === null) {
       if (directive === 'merge' && Object.keys(item).length === 1) continue;
       throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);

@@ -2,6 +2,8 @@
 // (objects, arrays, strings, numbers, booleans, null), so structuredClone and a structural
 // equality check are all we need.
 
+import { setOwn } from '../../api/ownProps.js';
+
 export type JsonObject = Record<string, unknown>;
 
 export function isObject(v: unknown): v is JsonObject {
@@ -32,6 +34,6 @@ export function withoutNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutNulls);
   if (!isObject(v)) return v;
   const out: JsonObject = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null) setOwn(out, k, withoutNulls(x));
   return out;
 }

@@ -195,7 +195,7 @@ export class GarbageCollector extends BaseController {
       const kind = `${ref.apiVersion}/${ref.kind}`;
       if (!this.unknownKinds.has(kind)) {
         this.unknownKinds.add(kind);
-        this.log(`ownerReferences to unknown kind ${kind} are ignored`);
+        this.log.warn('ownerReferences to an unknown kind are ignored', { kind });
       }
       return 'solid';
     }

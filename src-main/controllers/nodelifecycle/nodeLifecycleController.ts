@@ -1,4 +1,3 @@
-import { errorMessage } from '../../api/errors.js';
 import { nowISO } from '../../api/time.js';
 import { TokenBucket } from '../../api/tokenBucket.js';
 import type { KubeObject, Lease, Node, NodeCondition, Pod } from '../../api/types.js';
@@ -163,7 +162,7 @@ export class NodeLifecycleController extends BaseController {
           this.nodesToRetry.delete(name);
         } catch (e) {
           this.nodesToRetry.add(name);
-          this.log(`marking pods of ${name} NotReady: ${errorMessage(e)}`);
+          this.log.warn('could not mark pods NotReady', { node: name, err: e });
         }
       } else {
         this.nodesToRetry.delete(name);
@@ -225,12 +224,12 @@ export class NodeLifecycleController extends BaseController {
         const updated = await this.ctx.client.update<Node>('nodes', { ...node, status: { ...(node.status ?? {}), conditions } }, 'status');
         const cur = nodeCondition(updated, 'Ready');
         this.health.set(name, { ...h, hasReady: true, readyHeartbeat: cur?.lastHeartbeatTime, readyTransition: cur?.lastTransitionTime, readyTransitionTimestamp: now });
-        this.log(`node ${name} stopped posting status; Ready is now Unknown`);
+        this.log.info('node stopped posting status; Ready is now Unknown', { node: name });
         return { node: updated, observed, current: cur };
       } catch (e) {
         if (isNotFound(e)) return undefined;
         if (!isConflict(e)) {
-          this.log(`updating status of node ${name}: ${errorMessage(e)}`);
+          this.log.warn('could not update node status', { node: name, err: e });
           return undefined;
         }
       }
@@ -238,7 +237,7 @@ export class NodeLifecycleController extends BaseController {
       try {
         node = await this.ctx.client.get<Node>('nodes', undefined, name);
       } catch (e) {
-        if (!isNotFound(e)) this.log(`reading node ${name}: ${errorMessage(e)}`);
+        if (!isNotFound(e)) this.log.warn('could not read node', { node: name, err: e });
         return undefined;
       }
     }
@@ -286,10 +285,10 @@ export class NodeLifecycleController extends BaseController {
   private async swapTaints(node: Node, add: string | undefined, remove: readonly string[]): Promise<boolean> {
     try {
       await updateNodeTaints(this.ctx.client, node, (cur) => swapNoExecuteTaints(cur.spec?.taints, add, remove, nowISO(this.ctx.clock.now())));
-      if (add) this.log(`tainted node ${node.metadata.name} ${add}:NoExecute`);
+      if (add) this.log.info('tainted node', { node: node.metadata.name, taint: `${add}:NoExecute` });
       return true;
     } catch (e) {
-      this.log(`updating taints of node ${node.metadata.name}: ${errorMessage(e)}`);
+      this.log.warn('could not update node taints', { node: node.metadata.name, err: e });
       return false;
     }
   }
@@ -315,7 +314,7 @@ export class NodeLifecycleController extends BaseController {
     }
     if (allAreFull && allWereFull) return; // still all down: nothing changes
     if (allAreFull) {
-      this.log('no node is Ready; stopping evictions until one is (control plane disruption mode)');
+      this.log.warn('no node is Ready; stopping evictions until one is (control plane disruption mode)');
       for (const t of this.tainters.values()) {
         t.bucket.setRate(0);
         t.pending.clear();
@@ -328,7 +327,7 @@ export class NodeLifecycleController extends BaseController {
       return;
     }
     if (allWereFull && this.zoneStates.size) {
-      this.log('some nodes are Ready again; resuming evictions');
+      this.log.info('some nodes are Ready again; resuming evictions');
       // Everyone gets a full grace period again from now.
       for (const [name, h] of this.health) this.health.set(name, { ...h, probeTimestamp: now, readyTransitionTimestamp: now });
     }
@@ -336,7 +335,7 @@ export class NodeLifecycleController extends BaseController {
       if (this.zoneStates.get(zone) === state && !allWereFull) continue;
       const size = zoneReady.get(zone)?.length ?? 0;
       this.tainterFor(zone).bucket.setRate(taintRateFor(state, size, this.tuning));
-      if (this.zoneStates.get(zone) !== state) this.log(`zone "${zone}" is now ${state}`);
+      if (this.zoneStates.get(zone) !== state) this.log.info('zone state changed', { zone, state });
       this.zoneStates.set(zone, state);
     }
   }

@@ -1,4 +1,3 @@
-import { errorMessage } from '../../api/errors.js';
 import { nowISO } from '../../api/time.js';
 import type { Node, Pod } from '../../api/types.js';
 import { isConflict, isNotFound } from '../../client/apiClient.js';
@@ -81,7 +80,7 @@ export class PodGCController extends BaseController {
     }
     this.quarantined.delete(node);
     const pods = podsOnNode(this.pods, node);
-    if (pods.length) this.log(`node ${node} is gone; force-deleting ${pods.length} pods`);
+    if (pods.length) this.log.info('node is gone; force-deleting its pods', { node, pods: pods.length });
     await forEachLimit(pods, FANOUT, (p) => this.markFailedAndForceDelete(p, 'PodGC: node no longer exists'));
   }
 
@@ -105,7 +104,7 @@ export class PodGCController extends BaseController {
         await this.ctx.client.patch('pods', pod.metadata.namespace, pod.metadata.name!, { status }, 'strategic', 'status');
       } catch (e) {
         if (isNotFound(e)) return;
-        this.log(`marking ${pod.metadata.namespace}/${pod.metadata.name} Failed: ${errorMessage(e)}`);
+        this.log.warn('could not mark pod Failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: e });
       }
     }
     await this.forceDelete(pod);

@@ -1,5 +1,6 @@
 import { K, type TypeNode } from '../compile.js';
-import { NumLit, setOwn } from './walk.js';
+import { NumLit } from './walk.js';
+import { setOwn } from '../../ownProps.js';
 
 // The exact parser, for the few bodies the fast path (JSON.parse + walk) cannot decode as Go does:
 // a repeated key, or a number literal whose spelling matters. It reads well-formed JSON text (Go's

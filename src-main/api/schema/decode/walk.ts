@@ -2,6 +2,7 @@ import { K, type TypeNode, type Field } from '../compile.js';
 import { parseQuantity, isQuantity, quantityString } from '../../validation/quantity.js';
 import { normalizeGoTime, GoTimeError } from './goTime.js';
 import { goBase64, GoBase64Error } from './goBase64.js';
+import { setOwn } from '../../ownProps.js';
 
 // Decodes a parsed JSON value against a type as Go's encoding/json (sigs.k8s.io/json, case
 // sensitive) decodes into kube's structs, and returns what a Go round trip stores:
@@ -315,11 +316,6 @@ function walkSlice(arr: unknown[], t: TypeNode, st: State): unknown[] {
   return arr;
 }
 
-/** Assignment that also works for a key named `__proto__` (kept as data, as Go keeps it). */
-export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
 
 /** Go's zero value of a map or list element that was null (or could not be decoded). */
 function zeroOf(t: TypeNode): unknown {

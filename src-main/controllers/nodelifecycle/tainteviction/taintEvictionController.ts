@@ -120,7 +120,7 @@ export class TaintEvictionController extends BaseController {
 
   /** kube's addConditionAndDeletePod: say why on the pod, then delete it (gracefully). */
   private async evict(pod: Pod, key: string): Promise<void> {
-    this.log(`deleting pod ${key} from node ${pod.spec.nodeName}`);
+    this.log.info('deleting pod', { pod: key, node: pod.spec.nodeName });
     this.recorder.event(podRef(pod), 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name!;
