@@ -26,8 +26,8 @@ import { authorizeNode, nodeCreateAdmission, nodeUpdateAdmission } from './auth/
 import { requestAttributes } from './auth/requestAttributes.js';
 import { applyHeapPolicy } from './heapPolicy.js';
 
-// The kube-apiserver role: HTTPS only, bearer-token authentication, then discovery, OpenAPI,
-// health and the REST resources.
+// The kube-apiserver role: HTTPS only, bearer-token authentication, node authorization, then
+// discovery, OpenAPI, health and the REST resources, and exec/attach upgrades relayed to kubelets.
 
 export interface ApiServerOptions {
   registry: Registry;
@@ -73,8 +73,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path, segments: segs, query: q } = parseRequestTarget(req.url);
-    // Authorization (a node may write only its own objects) arrives with the nodes themselves.
-    // A presented bearer token must be valid even on the public paths: kube's authenticator fails
+    // Authentication first; authorization (the Node authorizer for node tokens) once the resource
+    // is known, below. A presented bearer token must be valid even on the public paths: kube's authenticator fails
     // on a bad token before anonymous access is considered, so only a request without one is
     // anonymous.
     const user = tokens.authenticate(req.headers.authorization);

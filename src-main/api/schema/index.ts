@@ -83,13 +83,6 @@ export function internalPackageOf(group: string): string {
   return GROUP_PACKAGES[group] ?? group.split('.')[0]!;
 }
 
-/** The kind's type; throws for a kind without a schema (a programming error). */
-export function kindSchema(group: string, version: string, kind: string): TypeNode {
-  const n = registeredKind(group, version, kind);
-  if (!n) throw new Error(`schema: no schema for ${group}/${version} ${kind}`);
-  return n;
-}
-
 /** OpenAPI definition name of a named type (`io.k8s.api.core.v1.Pod`). */
 export function definitionName(n: TypeNode): string {
   return `${n.pkg!.openapi}.${n.name}`;

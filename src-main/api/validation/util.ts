@@ -40,14 +40,6 @@ export function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** A string-to-string map, dropping non-string values (labels, selectors, data). */
-export function strMap(v: unknown): Record<string, string> | undefined {
-  if (!isObj(v)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) out[k] = typeof val === 'string' ? val : String(val);
-  return out;
-}
-
 export function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }

@@ -410,15 +410,6 @@ export function checkApplyConfiguration(applied: unknown, r: ResourceDef): void 
   throw errors.badRequest(`failed to create typed patch object (${gvk}): ${problems.length === 1 ? problems[0] : `errors:\n  ${problems.join('\n  ')}`}`);
 }
 
-/** The decode of an already-built object (e.g. a Scale rebuilt from a patch) against a kind's schema. */
-export function normalizeAs(value: unknown, group: string, version: string, kind: string): unknown {
-  const type = registeredKind(group, version, kind);
-  if (!type) throw new Error(`schema: no schema for ${group}/${version} ${kind}`);
-  const d = decodeValue(value, type, false);
-  if (d.error !== undefined) throw errors.badRequest(d.error);
-  return d.value;
-}
-
 /** kube's warning recorder limits: 4096 runes of warnings in all, then 256 runes each. */
 const WARNINGS_TOTAL_RUNES = 4 * 1024;
 const WARNING_ITEM_RUNES = 256;

@@ -31,12 +31,8 @@ const SUBRESOURCE_INFO: Partial<Record<Subresource, { kind: (r: ResourceDef) => 
   eviction: { kind: () => ({ group: 'policy', version: 'v1', kind: 'Eviction' }), verbs: ['create'] },
 };
 
-/** Subresources that are actually implemented; set by the server as features land. */
-let servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach']);
-
-export function setServedSubresources(subs: Subresource[]): void {
-  servedSubresources = new Set(subs);
-}
+/** Subresources that are implemented (portforward and eviction are not yet): only these are advertised. */
+const servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach']);
 
 function subresourcesOf(r: ResourceDef): Subresource[] {
   return r.subresources.filter((s) => servedSubresources.has(s) && SUBRESOURCE_INFO[s]);
