@@ -4,7 +4,6 @@
 // WebSocket upgrade headers, with and without the server's token. After every case the kubelet has
 // not crashed and /healthz answers "ok"; no answer is a 5xx, every error is a metav1.Status.
 // No pod runs on this node, so every target names a pod the kubelet does not have.
-import Docker from 'dockerode';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src-main/client/apiClient.js';
@@ -17,12 +16,7 @@ import { Recorder } from './lib/recorder.js';
 import { Runner } from './lib/runner.js';
 import { Budget, RUNS, SEED, SLOW_MS, TEST_TIMEOUT_MS, fcParams } from './lib/settings.js';
 import { skipWithout } from '../helpers/requirements.js';
-
-const docker = new Docker();
-const engineUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
+import { docker, dockerUp } from '../helpers/dockerEngine.js';
 
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const TOKEN = `kubelet-fuzz-token-${RUN}`;
@@ -35,7 +29,7 @@ let recorder: Recorder;
 const crashes = new CrashWatch();
 let cases: Budget | undefined;
 
-describe.skipIf(skipWithout('a Docker engine', engineUp))('kubelet server fuzzing', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('kubelet server fuzzing', () => {
   beforeAll(async () => {
     c = await startTestCluster({});
     client = new ApiClient({ url: c.cp.url, token: c.cp.tokens.nodeToken(NODE), ca: c.cp.caCert, userAgent: 'kubelet-fuzz' });

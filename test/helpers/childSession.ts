@@ -20,6 +20,8 @@ export interface ChildSession {
   write(text: string): void;
   /** Closes the child's stdin (EOF). */
   end(): void;
+  /** Whether the process has exited and its output is complete. */
+  done(): boolean;
   /** Waits until the stream's output so far matches `re`; returns that output. */
   waitFor(re: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<string>;
   /** Resolves when the process has exited and its output is complete (never rejects). */
@@ -53,6 +55,7 @@ export function startSession(command: string, args: string[], opts: { env?: Node
     stderr: () => err,
     write: (t) => void child.stdin.write(t),
     end: () => child.stdin.end(),
+    done: () => done,
     async waitFor(re, stream = 'stdout', timeoutMs) {
       const what = `${re} on the ${stream} of ${command} ${args.join(' ')}`;
       // An exit ends the wait at once (until() would keep retrying a check that throws).

@@ -5,16 +5,10 @@ import fs from 'node:fs';
 import yaml from 'js-yaml';
 
 // Runs the built CLI (`node dist/cli.cjs`, produced by `npm test`'s build step) as a real child
-// process, so tests can signal it and kill -9 it.
+// process, so tests can signal it and kill -9 it, and talks to the API server it starts with the
+// admin credentials of its kubeconfig.
 
 export const CLI = path.resolve(__dirname, '../../dist/cli.cjs');
-
-export interface UpProcess {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  exited: Promise<number | null>;
-}
 
 export function flotilla(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -27,14 +21,42 @@ export function flotilla(args: string[]): Promise<{ code: number | null; stdout:
   });
 }
 
-export async function startUp(dataDir: string, extra: string[] = []): Promise<UpProcess> {
-  const child = spawn(process.execPath, [CLI, 'up', '--data', dataDir, '--port', '0', '--nodes', '0', '--no-ui', ...extra]);
+/** A signal to a whole process group; nothing if the group is gone. */
+export function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* the group is gone */
+  }
+}
+
+// `flotilla up` runs as the leader of its own process group, so a test stops it and anything it
+// started with one signal to the group, also when the test fails half-way.
+
+export interface UpGroup {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  exited: Promise<number | null>;
+  /** Resolves with the API server URL once `up` says it serves; rejects with its output if it exits first. */
+  serving: Promise<string>;
+  /** SIGTERM to the group; SIGKILL to the group if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** `flotilla up --port 0 --no-ui <args>`, started and not waited for. */
+export function spawnUp(args: string[], opts: { env?: Record<string, string>; umask?: string; timeoutMs?: number } = {}): UpGroup {
+  const argv = [CLI, 'up', '--port', '0', '--no-ui', ...args];
+  // A umask is a property of the process: set it in a shell that then becomes `up`.
+  const child = opts.umask
+    ? spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...argv], { detached: true, env: { ...process.env, ...opts.env } })
+    : spawn(process.execPath, argv, { detached: true, env: { ...process.env, ...opts.env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`flotilla up did not start: ${out}`)), 20_000);
+  const serving = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flotilla up did not start: ${out}`)), opts.timeoutMs ?? 60_000);
     const check = () => {
       const m = /API server: (https:\/\/\S+)/.exec(out);
       if (m) {
@@ -43,9 +65,33 @@ export async function startUp(dataDir: string, extra: string[] = []): Promise<Up
       }
     };
     child.stdout!.on('data', check);
-    void exited.then(() => reject(new Error(`flotilla up exited: ${out}`)));
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`flotilla up exited: ${out}`));
+    });
   });
-  return { child, url, output: () => out, exited };
+  serving.catch(() => {}); // callers that only look at `exited` must not see an unhandled rejection
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    exited,
+    serving,
+    async stop(graceMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      killGroup(child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** `flotilla up --nodes 0` (a control plane alone) on `dataDir`, once it serves, with its URL. */
+export async function startUp(dataDir: string, extra: string[] = []): Promise<UpGroup & { url: string }> {
+  const up = spawnUp(['--data', dataDir, '--nodes', '0', ...extra], { timeoutMs: 20_000 });
+  return Object.assign(up, { url: await up.serving });
 }
 
 export interface Creds {

@@ -1,61 +1,33 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../src-main/controlplane.js';
+import { runKubectl, runKubectlOK, type KubectlResult, type KubectlRunOptions, type KubectlTarget } from './kubectl.js';
 
 // Starts a real control plane (HTTPS API server on a free loopback port, store in a temporary
-// folder) and runs the machine's real /usr/bin/kubectl against it with a fresh discovery cache.
+// folder) and runs the machine's real kubectl (kubectl.ts) against it with a fresh discovery cache.
 
 export interface TestCluster {
   cp: ControlPlane;
   dir: string;
   kubeconfigPath: string;
-  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
-  kubectlOK(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string>;
+  /** Where kubectl runs for this cluster (kubectl.ts). */
+  kubectlTarget: KubectlTarget;
+  kubectl(args: string[], opts?: KubectlRunOptions): Promise<KubectlResult>;
+  kubectlOK(args: string[], opts?: KubectlRunOptions): Promise<string>;
   /** Authenticated HTTPS request to the API server (for raw protocol checks). */
   request(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }>;
   stop(): Promise<void>;
 }
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
-
 export async function startTestCluster(opts: Partial<ControlPlaneOptions> = {}): Promise<TestCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-it-'));
   const cp = await startControlPlane({ dataDir: path.join(dir, 'data'), port: 0, ...opts });
   const kubeconfigPath = cp.kubeconfigPath!;
-  const cacheDir = path.join(dir, 'kube-cache');
 
-  const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(KUBECTL, [`--kubeconfig=${kubeconfigPath}`, `--cache-dir=${cacheDir}`, ...args], {
-        env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfigPath },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 30_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-      if (o.input !== undefined) child.stdin.end(o.input);
-      else child.stdin.end();
-    });
-
-  const kubectlOK = async (args: string[], o?: { input?: string; timeoutMs?: number }) => {
-    const r = await kubectl(args, o);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr || r.stdout}`);
-    return r.stdout;
-  };
+  const target: KubectlTarget = { kubeconfig: kubeconfigPath, home: dir };
+  const kubectl = (args: string[], o?: KubectlRunOptions) => runKubectl(target, args, o);
+  const kubectlOK = (args: string[], o?: KubectlRunOptions) => runKubectlOK(target, args, o);
 
   const request = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) => {
     const { request: httpsRequest } = await import('node:https');
@@ -100,6 +72,7 @@ export async function startTestCluster(opts: Partial<ControlPlaneOptions> = {}):
     cp,
     dir,
     kubeconfigPath,
+    kubectlTarget: target,
     kubectl,
     kubectlOK,
     request,

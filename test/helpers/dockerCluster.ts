@@ -1,23 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Pod } from '../../src-main/api/types.js';
 import { ClusterManager } from '../../src-main/cluster/clusterManager.js';
 import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
 import type { ControlPlaneOptions } from '../../src-main/controlplane.js';
-import { startTestCluster, type KubectlResult, type TestCluster } from './controlPlane.js';
+import { kubeletBundlePath } from '../../src-main/dockerNodes.js';
+import { ensureImages } from '../../src-main/images/index.js';
+import { startTestCluster, type TestCluster } from './controlPlane.js';
+import { docker } from './dockerEngine.js';
+import type { KubectlResult } from './kubectl.js';
 import { until } from './wait.js';
 
-// Shared by the Docker-node acceptance tests (test/integration/docker-cluster*.test.ts): a real
-// control plane with real node containers (the node image runs dist/kubelet.cjs), the real
-// kubectl, and checks on what Docker holds for a cluster, found by its label.
-
-export const docker = new Docker();
-
-export const dockerUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
+// Shared by the tests that run clusters with Docker nodes (test/integration/docker-*.test.ts,
+// cluster-identity): a real control plane with real node containers (the node image runs
+// dist/kubelet.cjs), in this process (startDockerCluster) or in `flotilla up` (upCluster.ts); the
+// names and the clean-up of their Docker objects; and checks on what Docker holds for a cluster,
+// found by its label.
 
 /** A cluster name no other run (or earlier crashed run) uses: a DNS label of at most 40 characters. */
 export function uniqueClusterName(suffix: string): string {
@@ -28,13 +27,22 @@ export function uniqueClusterName(suffix: string): string {
  * The node image bundles dist/kubelet.cjs (built by `npm test` / `node scripts/build-cli.mjs`):
  * a bundle older than the kubelet's sources means the nodes run yesterday's kubelet.
  */
-export function warnIfKubeletBundleStale(): void {
+function warnIfKubeletBundleStale(): void {
   const bundle = path.resolve(__dirname, '../../dist/kubelet.cjs');
   if (!fs.existsSync(bundle)) return; // startDockerNodes says what to do
   const built = fs.statSync(bundle).mtimeMs;
   const dirs = ['kubelet', 'client', 'api'].map((d) => path.resolve(__dirname, '../../src-main', d));
   const newer = dirs.flatMap((d) => fs.readdirSync(d, { recursive: true }).map((f) => path.join(d, String(f)))).filter((f) => f.endsWith('.ts') && fs.statSync(f).mtimeMs > built);
   if (newer.length) console.warn(`dist/kubelet.cjs is older than ${newer.length} kubelet source file(s) (e.g. ${path.relative(process.cwd(), newer[0]!)}): run \`node scripts/build-cli.mjs\` (npm test does)`);
+}
+
+/**
+ * Builds (first run on a fresh machine: minutes) or finds the node images, for tests that start
+ * `flotilla up` themselves: `up` then only creates containers.
+ */
+export async function prepareNodeImages(): Promise<void> {
+  warnIfKubeletBundleStale();
+  await ensureImages(docker, { bundleFile: kubeletBundlePath(), pull: false });
 }
 
 export interface DockerTestCluster extends TestCluster {

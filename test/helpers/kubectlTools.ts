@@ -1,114 +1,47 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { KUBECTL, type KubectlResult, type TestCluster } from './controlPlane.js';
+import type { ChildSession } from './childSession.js';
+import type { TestCluster } from './controlPlane.js';
+import { kubectlSession, runKubectl, type KubectlResult, type KubectlRunOptions, type KubectlTarget } from './kubectl.js';
 
 // Extras for the kubectl compatibility tests: kubectl in the background (`get -w`, a `delete`
-// that blocks on a finalizer), kubectl with another kubeconfig or cache folder, manifests on disk
-// and a parser for kubectl's aligned table output.
+// that blocks on a finalizer), kubectl with another kubeconfig or cache folder, `get -o json`
+// read loosely, manifests on disk and a parser for kubectl's aligned table output.
 
-export interface KubectlRunOptions {
+export interface KubectlElsewhere {
   /** Defaults to the cluster's admin kubeconfig. */
   kubeconfig?: string;
   /** Defaults to the cache folder the cluster's own kubectl() uses (warm discovery). */
   cacheDir?: string;
-  input?: string;
 }
 
-/** The discovery cache folder startTestCluster's kubectl() passes as --cache-dir. */
-export function clusterCacheDir(c: TestCluster): string {
-  return path.join(c.dir, 'kube-cache');
+function targetOf(c: TestCluster, opts: KubectlElsewhere): KubectlTarget {
+  return { ...c.kubectlTarget, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) };
 }
 
-export interface BackgroundKubectl {
-  readonly child: ChildProcessWithoutNullStreams;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves when the process exits (never rejects). */
-  readonly exited: Promise<KubectlResult>;
-  /** Whether the process has exited. */
-  done(): boolean;
-  /** Waits until stdout matches, or fails with what was printed so far. */
-  waitForStdout(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Sends SIGTERM (then SIGKILL) and waits for the exit. */
-  stop(): Promise<KubectlResult>;
-}
-
-/** Starts kubectl without waiting for it; it is killed after timeoutMs (default 30 s) regardless. */
-export function kubectlInBackground(c: TestCluster, args: string[], opts: KubectlRunOptions & { timeoutMs?: number } = {}): BackgroundKubectl {
-  const kubeconfig = opts.kubeconfig ?? c.kubeconfigPath;
-  const child = spawn(KUBECTL, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${opts.cacheDir ?? clusterCacheDir(c)}`, ...args], {
-    env: { ...process.env, HOME: c.dir, KUBECONFIG: kubeconfig },
-  });
-  let out = '';
-  let err = '';
-  let finished = false;
-  const listeners = new Set<() => void>();
-  child.stdout.on('data', (d) => {
-    out += d;
-    for (const l of listeners) l();
-  });
-  child.stderr.on('data', (d) => (err += d));
-  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-  const exited = new Promise<KubectlResult>((resolve) => {
-    child.on('error', (e) => {
-      err += String(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      finished = true;
-      for (const l of listeners) l();
-      resolve({ code: code ?? (signal ? 128 : -1), stdout: out, stderr: err });
-    });
-  });
-  if (opts.input !== undefined) child.stdin.end(opts.input);
-  else child.stdin.end();
-
-  const waitForStdout = (re: RegExp, timeoutMs = 10_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        if (re.test(out)) {
-          cleanup();
-          resolve(out);
-        } else if (finished) {
-          cleanup();
-          reject(new Error(`kubectl ${args.join(' ')} exited before printing ${re}; stdout:\n${out}\nstderr:\n${err}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out waiting for ${re} from kubectl ${args.join(' ')}; stdout:\n${out}\nstderr:\n${err}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
-    });
-
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    done: () => finished,
-    waitForStdout,
-    async stop() {
-      if (!finished) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 2_000);
-        await exited;
-        clearTimeout(t);
-      }
-      return exited;
-    },
-  };
+/**
+ * Starts kubectl without waiting for it (its stdin gets `input`, then EOF); it is killed after
+ * timeoutMs (default 30 s) regardless. Wait on what it prints with waitFor(), end it with stop().
+ */
+export function kubectlInBackground(c: TestCluster, args: string[], opts: KubectlElsewhere & KubectlRunOptions = {}): ChildSession {
+  const s = kubectlSession(targetOf(c, opts), args, opts.timeoutMs ?? 30_000);
+  if (opts.input !== undefined) s.write(opts.input);
+  s.end();
+  return s;
 }
 
 /** Runs kubectl to completion with another kubeconfig and/or cache folder. */
-export function kubectlWith(c: TestCluster, args: string[], opts: KubectlRunOptions & { timeoutMs?: number } = {}): Promise<KubectlResult> {
-  return kubectlInBackground(c, args, opts).exited;
+export function kubectlWith(c: TestCluster, args: string[], opts: KubectlElsewhere & KubectlRunOptions = {}): Promise<KubectlResult> {
+  return runKubectl(targetOf(c, opts), args, opts);
+}
+
+/** kubectl's JSON and YAML output, read loosely as a user's script would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Doc = any;
+
+/** `kubectl get <args> -o json`, parsed. */
+export async function getJSON(c: TestCluster, ...args: string[]): Promise<Doc> {
+  return JSON.parse(await c.kubectlOK(['get', ...args, '-o', 'json']));
 }
 
 /** Writes a manifest into the cluster's temporary folder and returns its absolute path. */

@@ -1,39 +1,21 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { kubeletBundlePath } from '../../src-main/dockerNodes.js';
-import { ensureImages } from '../../src-main/images/index.js';
-import { call, credsFrom, flotilla } from './cliProcess.js';
-import { startSession, type ChildSession } from './childSession.js';
-import { KUBECTL, type KubectlResult } from './controlPlane.js';
-import { deleteClusterByName, docker, uniqueClusterName, warnIfKubeletBundleStale } from './dockerCluster.js';
-import { spawnUp, type UpGroup } from './upGroup.js';
+import type { Pod } from '../../src-main/api/types.js';
+import { call, credsFrom, flotilla, killGroup, spawnUp, type UpGroup } from './cliProcess.js';
+import { deleteClusterByName, prepareNodeImages, uniqueClusterName } from './dockerCluster.js';
+import { helloDeployment, manifest } from './helloApp.js';
+import { runKubectl, runKubectlOK, type KubectlResult, type KubectlRunOptions, type KubectlTarget } from './kubectl.js';
 import { until } from './wait.js';
+import { openWatch, type WatchStream } from './watchStream.js';
 
 // A cluster run the way a user runs one: `flotilla up --data DIR --cluster NAME --nodes N` as a
 // child process (the leader of its own process group, like a command in a terminal), the real
 // kubectl on DIR/kubeconfig, and the `flotilla` CLI for node actions. The cluster name is unique
 // to the test (never the default one); remove() takes away the process group, every Docker object
-// carrying the cluster's label and the folder, also after a test failed half-way.
-
-/** Builds (first run on a fresh machine) or finds the node images, so that `up` only creates containers. */
-export async function prepareNodeImages(): Promise<void> {
-  warnIfKubeletBundleStale();
-  await ensureImages(docker, { bundleFile: kubeletBundlePath(), pull: false });
-}
-
-export interface WatchEvent<T = unknown> {
-  type: string;
-  object: T;
-}
-
-export interface Watch<T = unknown> {
-  /** The HTTP status of the watch request. */
-  status: Promise<number>;
-  events: WatchEvent<T>[];
-  close(): void;
-}
+// carrying the cluster's label and the folder, also after a test failed half-way. Call
+// prepareNodeImages() (dockerCluster.ts) first, with a timeout long enough for a first build, or
+// start with upWithWeb(), which does.
 
 export class UpCluster {
   readonly name: string;
@@ -57,6 +39,10 @@ export class UpCluster {
     return path.join(this.data, 'kubeconfig');
   }
 
+  private get kubectlTarget(): KubectlTarget {
+    return { kubeconfig: this.kubeconfig, home: this.root };
+  }
+
   /** `flotilla up` on this cluster's folder; `extra` may override `--port 0`. Resolves once it serves. */
   async start(extra: string[] = []): Promise<UpGroup> {
     if (this.up && this.up.child.exitCode === null && this.up.child.signalCode === null) throw new Error('flotilla up is already running');
@@ -70,25 +56,12 @@ export class UpCluster {
     return new URL(/server: (\S+)/.exec(fs.readFileSync(this.kubeconfig, 'utf8'))![1]!).toString().replace(/\/$/, '');
   }
 
-  kubectlSession(args: string[], killAfterMs = 60_000): ChildSession {
-    return startSession(KUBECTL, [`--kubeconfig=${this.kubeconfig}`, `--cache-dir=${path.join(this.root, 'kube-cache')}`, ...args], {
-      env: { ...process.env, HOME: this.root, KUBECONFIG: this.kubeconfig },
-      killAfterMs,
-    });
+  kubectl(args: string[], opts: KubectlRunOptions = {}): Promise<KubectlResult> {
+    return runKubectl(this.kubectlTarget, args, { ...opts, timeoutMs: opts.timeoutMs ?? 60_000 });
   }
 
-  async kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
-    const s = this.kubectlSession(args, opts.timeoutMs ?? 60_000);
-    if (opts.input !== undefined) s.write(opts.input);
-    s.end();
-    const r = await s.exited;
-    return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  async kubectlOK(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
-    const r = await this.kubectl(args, opts);
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr || r.stdout}`);
-    return r.stdout;
+  kubectlOK(args: string[], opts: KubectlRunOptions = {}): Promise<string> {
+    return runKubectlOK(this.kubectlTarget, args, { ...opts, timeoutMs: opts.timeoutMs ?? 60_000 });
   }
 
   /** An authenticated request to the API server with the admin credentials of the kubeconfig. */
@@ -100,6 +73,11 @@ export class UpCluster {
     const r = await this.api('GET', urlPath);
     if (r.status !== 200) throw new Error(`GET ${urlPath}: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json as T;
+  }
+
+  /** The pod list of a label selector in `default` (with the list's resourceVersion). */
+  listPods(labelSelector: string): Promise<{ metadata: { resourceVersion: string }; items: Pod[] }> {
+    return this.getJSON(`/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(labelSelector)}`);
   }
 
   /** The `flotilla` CLI on this cluster's folder, e.g. cli(['node', 'partition', 'node-2']). */
@@ -120,28 +98,10 @@ export class UpCluster {
     );
   }
 
-  /** A raw watch (`?watch=true` on `urlPath`), collecting its events until close(). */
-  watch<T = unknown>(urlPath: string): Watch<T> {
-    const creds = credsFrom(this.data);
-    const events: WatchEvent<T>[] = [];
-    let buf = '';
-    let answered!: (code: number) => void;
-    const status = new Promise<number>((r) => (answered = r));
-    const req = https.get(new URL(urlPath, this.url()), { ca: creds.ca, headers: { Authorization: `Bearer ${creds.token}` } }, (res) => {
-      answered(res.statusCode ?? 0);
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) events.push(JSON.parse(line) as WatchEvent<T>);
-        }
-      });
-      res.on('error', () => {});
-    });
-    req.on('error', () => answered(0));
-    return { status, events, close: () => req.destroy() };
+  /** A raw watch (`?watch=true` on `urlPath`) with the kubeconfig's admin credentials, collecting its events until close(). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  watch<T = any>(urlPath: string): WatchStream<T> {
+    return openWatch<T>({ url: this.url(), ...credsFrom(this.data) }, urlPath);
   }
 
   /** Stops `up` (SIGTERM to its group, SIGKILL if it lingers), removes the cluster's Docker objects and the folder. */
@@ -156,10 +116,21 @@ export class UpCluster {
   }
 }
 
-export function killGroup(pid: number, sig: NodeJS.Signals): void {
+/**
+ * `flotilla up` of a new cluster with `nodes` nodes, all Ready, running Deployment `web` of
+ * `replicas` hello pods (helloApp.ts), rolled out. The cluster is removed again if any of it fails.
+ */
+export async function upWithWeb(suffix: string, nodes: number, replicas: number): Promise<UpCluster> {
+  await prepareNodeImages();
+  const c = new UpCluster(suffix, nodes);
   try {
-    process.kill(-pid, sig);
-  } catch {
-    /* the group is gone */
+    await c.start();
+    await c.waitNodesReady();
+    await c.kubectlOK(['apply', '-f', '-'], { input: manifest(helloDeployment('web', replicas)) });
+    await c.kubectlOK(['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 });
+    return c;
+  } catch (e) {
+    await c.remove();
+    throw e;
   }
 }

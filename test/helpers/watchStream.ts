@@ -6,23 +6,34 @@ import { DEFAULT_WAIT_MS } from './wait.js';
 // is the preferred way for a test to learn that something happened: the events also say in
 // which order things happened, which is what a test should assert instead of how long they took.
 
-/** An event as the stream carried it; tests read the object loosely, whatever its kind. */
+/** An event as the stream carried it; tests read the object loosely unless they name its kind. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type RawEvent = { type: string; object: any };
+export type RawEvent<T = any> = { type: string; object: T };
 
-export interface WatchStream {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface WatchStream<T = any> {
+  /** The HTTP status of the watch request; 0 when the request failed without an answer. */
   status: Promise<number>;
-  events: RawEvent[];
+  events: RawEvent<T>[];
   /** Resolves once `n` events have arrived (or rejects after timeoutMs). */
   waitFor(n: number, timeoutMs?: number): Promise<void>;
   /** Resolves with the first event (from the start of the stream) that `pred` accepts; rejects naming `what` after timeoutMs. */
-  waitForEvent(pred: (e: RawEvent) => boolean, what: string, timeoutMs?: number): Promise<RawEvent>;
+  waitForEvent(pred: (e: RawEvent<T>) => boolean, what: string, timeoutMs?: number): Promise<RawEvent<T>>;
   ended: Promise<void>;
   close(): void;
 }
 
-export function openWatch(c: TestCluster, path: string, headers: Record<string, string> = {}): WatchStream {
-  const events: RawEvent[] = [];
+/** An API server and the credentials to use on it, for a cluster this process does not run (`flotilla up`). */
+export interface ApiEndpoint {
+  url: string;
+  ca: string;
+  token: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function openWatch<T = any>(c: TestCluster | ApiEndpoint, path: string, headers: Record<string, string> = {}): WatchStream<T> {
+  const api: ApiEndpoint = 'cp' in c ? { url: c.cp.url, ca: c.cp.caCert, token: c.cp.adminToken } : c;
+  const events: RawEvent<T>[] = [];
   let buf = '';
   // Every pending wait re-checks its condition when events arrive.
   const listeners = new Set<() => void>();
@@ -37,7 +48,7 @@ export function openWatch(c: TestCluster, path: string, headers: Record<string, 
     isEnded = true;
     notify(); // a wait that can no longer be met fails now, not at its deadline
   });
-  const req = https.request(new URL(path, c.cp.url), { ca: c.cp.caCert, headers: { Authorization: `Bearer ${c.cp.adminToken}`, ...headers } }, (res) => {
+  const req = https.request(new URL(path, api.url), { ca: api.ca, headers: { Authorization: `Bearer ${api.token}`, ...headers } }, (res) => {
     resolveStatus(res.statusCode ?? 0);
     res.setEncoding('utf8');
     res.on('data', (d: string) => {
@@ -63,7 +74,10 @@ export function openWatch(c: TestCluster, path: string, headers: Record<string, 
     });
     res.on('close', () => resolveEnded());
   });
-  req.on('error', () => resolveEnded());
+  req.on('error', () => {
+    resolveStatus(0); // no answer at all
+    resolveEnded();
+  });
   req.end();
 
   function waitUntil<T>(check: () => T | undefined, fail: () => string, timeoutMs: number): Promise<T> {
@@ -85,7 +99,7 @@ export function openWatch(c: TestCluster, path: string, headers: Record<string, 
     });
   }
 
-  const seen = () => JSON.stringify(events.map((e) => `${e.type} ${e.object?.metadata?.name ?? ''}`.trim()));
+  const seen = () => JSON.stringify(events.map((e) => `${e.type} ${(e.object as { metadata?: { name?: string } } | undefined)?.metadata?.name ?? ''}`.trim()));
   return {
     status,
     events,

@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import readline from 'node:readline';
-import { flotilla } from '../helpers/cliProcess.js';
-import { spawnUp, type UpGroup } from '../helpers/upGroup.js';
+import { flotilla, spawnUp, type UpGroup } from '../helpers/cliProcess.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-cli-lock-'));
 const running: UpGroup[] = [];

@@ -13,13 +13,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterIdOf, findForeignObjects } from '../../src-main/cluster/identity.js';
 import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
-import { kubeletBundlePath } from '../../src-main/dockerNodes.js';
-import { ensureImages } from '../../src-main/images/index.js';
-import { call, credsFrom, flotilla } from '../helpers/cliProcess.js';
-import { deleteClusterByName, docker, dockerUp, leftovers, uniqueClusterName, warnIfKubeletBundleStale } from '../helpers/dockerCluster.js';
+import { call, credsFrom, flotilla, spawnUp, type UpGroup } from '../helpers/cliProcess.js';
+import { deleteClusterByName, leftovers, prepareNodeImages, uniqueClusterName } from '../helpers/dockerCluster.js';
+import { docker, dockerUp } from '../helpers/dockerEngine.js';
+import { HELLO_IMAGE, helloContainer } from '../helpers/helloApp.js';
 import { skipWithout } from '../helpers/requirements.js';
 import { until } from '../helpers/wait.js';
-import { spawnUp, type UpGroup } from '../helpers/upGroup.js';
 
 const CLUSTER = uniqueClusterName('id');
 const NODES = 2;
@@ -47,8 +46,7 @@ const clusterContainers = () => docker.listContainers({ all: true, filters: labe
 
 describe.skipIf(skipWithout('a Docker engine', dockerUp))('a new control plane and another one\'s nodes under the same cluster name (issue 7 item 12)', () => {
   beforeAll(async () => {
-    warnIfKubeletBundleStale();
-    await ensureImages(docker, { bundleFile: kubeletBundlePath(), pull: false });
+    await prepareNodeImages();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-identity-'));
     dataA = path.join(root, 'a');
     dataB = path.join(root, 'b');
@@ -69,7 +67,7 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('a new control plane a
     await until(`${NODES} Ready nodes`, async () => (await readyNodes(url, dataA)).length === NODES, 90_000, 250);
     const pod = await call(url, credsFrom(dataA), 'POST', '/api/v1/namespaces/default/pods', {
       metadata: { name: 'old' },
-      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'hello', image: 'flotilla/hello:1.0', imagePullPolicy: 'Never' }] },
+      spec: { terminationGracePeriodSeconds: 1, containers: [helloContainer()] },
     });
     expect(pod.status).toBe(201);
     await until('pod old Running', async () => (await call(url, credsFrom(dataA), 'GET', '/api/v1/namespaces/default/pods/old')).json.status?.phase === 'Running', 60_000, 250);
@@ -146,7 +144,7 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('a new control plane a
     const made: string[] = [];
     try {
       for (const [node, ca] of [['node-8', caA], ['node-9', caB]] as const) {
-        const c = await docker.createContainer({ name: `flotilla-test-${CLUSTER}-${node}`, Image: 'flotilla/hello:1.0', Env: [`FLOTILLA_CA=${ca}`], Labels: { [LABEL.cluster]: CLUSTER, [LABEL.role]: 'node', [LABEL.node]: node } });
+        const c = await docker.createContainer({ name: `flotilla-test-${CLUSTER}-${node}`, Image: HELLO_IMAGE, Env: [`FLOTILLA_CA=${ca}`], Labels: { [LABEL.cluster]: CLUSTER, [LABEL.role]: 'node', [LABEL.node]: node } });
         made.push(c.id);
       }
       const found = await findForeignObjects(docker, CLUSTER, clusterIdOf(caB));

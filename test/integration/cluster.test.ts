@@ -3,7 +3,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRelay } from '../../src-main/cluster/apiRelay.js';
 import { ClusterError, ClusterManager, type ClusterManagerOptions } from '../../src-main/cluster/clusterManager.js';
@@ -13,6 +12,7 @@ import { cidrContains, findClusterNetwork, pickNodeAddress, type NetworkLayout }
 import { createNodeContainer, type NodeSpec } from '../../src-main/cluster/nodeContainer.js';
 import { startControlPlane, type ControlPlane } from '../../src-main/controlplane.js';
 import { skipWithout } from '../helpers/requirements.js';
+import { docker, dockerUp } from '../helpers/dockerEngine.js';
 
 // The cluster manager against the real Docker engine: a real control plane on loopback, real
 // node containers, and probes run inside them with `docker exec`. All traffic stays on loopback
@@ -22,12 +22,6 @@ import { skipWithout } from '../helpers/requirements.js';
 // a JSON array), otherwise a placeholder
 // assembled from this machine's node, iptables and sh (no registry, no downloads) whose "kubelet"
 // only waits for SIGTERM: these tests are about the containers, not the kubelet.
-
-const docker = new Docker();
-const dockerUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
 
 const PLACEHOLDER_KUBELET = `process.on('SIGTERM', () => process.exit(0));
 console.log('placeholder kubelet for', process.env.FLOTILLA_NODE_NAME);

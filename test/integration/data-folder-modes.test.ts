@@ -7,8 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { VersionLog } from '../../src-main/store/persistence.js';
-import { call, credsFrom } from '../helpers/cliProcess.js';
-import { spawnUp, type UpGroup } from '../helpers/upGroup.js';
+import { call, credsFrom, spawnUp, type UpGroup } from '../helpers/cliProcess.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-modes-'));
 const data = path.join(root, 'data');

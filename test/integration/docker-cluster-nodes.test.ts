@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src-main/api/types.js';
 import { parseTable } from '../helpers/kubectlTools.js';
-import { docker, dockerId, dockerUp, getPod, isReady, listPods, readyPods, removeDockerCluster, startDockerCluster, uniqueClusterName, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { dockerId, getPod, isReady, listPods, readyPods, removeDockerCluster, startDockerCluster, uniqueClusterName, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { docker, dockerUp } from '../helpers/dockerEngine.js';
+import { helloDeployment, manifest, servingHello } from '../helpers/helloApp.js';
 import { skipWithout } from '../helpers/requirements.js';
 import { until } from '../helpers/wait.js';
 
@@ -15,29 +17,6 @@ const CLUSTER = uniqueClusterName('b');
 const REPLICAS = 6;
 
 let c: DockerTestCluster;
-
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${REPLICAS}
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: flotilla/hello:1.0
-        imagePullPolicy: Never
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /readyz, port: http}
-          periodSeconds: 1
-`;
 
 async function nodeReady(name: string): Promise<boolean> {
   const r = await c.request('GET', `/api/v1/nodes/${name}`);
@@ -103,7 +82,7 @@ async function failOver(node: string, how: 'stop' | 'kill'): Promise<void> {
 describe.skipIf(skipWithout('a Docker engine', dockerUp))('node failures on a 3-node Docker cluster (issue 4)', () => {
   beforeAll(async () => {
     c = await startDockerCluster(CLUSTER);
-    await c.kubectlOK(['apply', '-f', '-'], { input: DEPLOYMENT });
+    await c.kubectlOK(['apply', '-f', '-'], { input: manifest(helloDeployment('web', REPLICAS)) });
     await c.kubectlOK(['rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 70_000 });
   }, 300_000);
 
@@ -149,7 +128,7 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('node failures on a 3-
     // one) and run its readiness probes (every second) more than once.
     await c.request('POST', '/api/v1/namespaces/default/pods', {
       metadata: { name: 'after-restart' },
-      spec: { nodeName: node, terminationGracePeriodSeconds: 2, containers: [{ name: 'hello', image: 'flotilla/hello:1.0', imagePullPolicy: 'Never', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 } }] },
+      spec: { nodeName: node, terminationGracePeriodSeconds: 2, containers: [servingHello()] },
     });
     await until('the control pod Ready on the restarted node', async () => isReady(await getPod(c, 'after-restart')));
     await c.kubectlOK(['delete', 'pod', 'after-restart', '--wait=false']);

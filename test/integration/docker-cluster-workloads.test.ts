@@ -8,20 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src-main/api/types.js';
 import { kubectlInBackground, parseTable } from '../helpers/kubectlTools.js';
-import {
-  appContainer,
-  docker,
-  dockerId,
-  dockerUp,
-  fetchFromPod,
-  getPod,
-  readyPods,
-  removeDockerCluster,
-  startDockerCluster,
-  uniqueClusterName,
-  waitPodReady,
-  type DockerTestCluster,
-} from '../helpers/dockerCluster.js';
+import { appContainer, dockerId, fetchFromPod, getPod, readyPods, removeDockerCluster, startDockerCluster, uniqueClusterName, waitPodReady, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { docker, dockerUp } from '../helpers/dockerEngine.js';
+import { helloDeployment, manifest, servingHello } from '../helpers/helloApp.js';
 import { skipWithout } from '../helpers/requirements.js';
 import { until } from '../helpers/wait.js';
 import { openWatch } from '../helpers/watchStream.js';
@@ -34,34 +23,6 @@ let c: DockerTestCluster;
 let web: Pod[] = [];
 
 const status0 = (p: Pod | undefined) => p?.status?.containerStatuses?.[0];
-
-function helloDeployment(name: string, replicas: number): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: flotilla/hello:1.0
-        imagePullPolicy: Never
-        ports: [{name: http, containerPort: 8080}]
-        env:
-        - name: NODE_NAME
-          valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
-        readinessProbe:
-          httpGet: {path: /readyz, port: http}
-          periodSeconds: 1
-`;
-}
 
 function helloPod(name: string, extra = '', env: Record<string, string> = {}): string {
   const envYaml = Object.entries(env)
@@ -107,7 +68,9 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('a 3-node Docker clust
 
   it('spreads a Deployment of flotilla/hello over the nodes; every pod answers on its pod IP from another pod', async () => {
     const t0 = performance.now();
-    await c.kubectlOK(['apply', '-f', '-'], { input: helloDeployment('web', 3) });
+    // NODE_NAME from the downward API, so that each pod says where it runs.
+    const hello = servingHello({ env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }] });
+    await c.kubectlOK(['apply', '-f', '-'], { input: manifest(helloDeployment('web', 3, { container: hello })) });
     await c.kubectlOK(['rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 70_000 });
     console.log(`deployment web: 3 pods Ready in ${Math.round(performance.now() - t0)} ms`);
     web = (await readyPods(c, 'app=web')).sort((a, b) => a.spec.nodeName!.localeCompare(b.spec.nodeName!));
@@ -152,13 +115,13 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('a 3-node Docker clust
     const follow = kubectlInBackground(c, ['logs', '-f', name, '--tail=1'], { timeoutMs: 60_000 });
     try {
       // The last existing line first, then lines written while kubectl follows.
-      await follow.waitForStdout(/\n/, 15_000);
+      await follow.waitFor(/\n/, 'stdout', 15_000);
       const marker = `follow-${Date.now().toString(36)}`;
       for (let i = 1; i <= 2; i++) {
         const r = await fetchFromPod(c, p1.metadata.name!, `http://${p0.status!.podIP}:8080/?marker=${marker}-${i}`);
         expect(r.code).toBe(0);
       }
-      const out = await follow.waitForStdout(new RegExp(`${marker}-2`), 15_000);
+      const out = await follow.waitFor(new RegExp(`${marker}-2`), 'stdout', 15_000);
       expect(out).toMatch(new RegExp(`GET /\\?marker=${marker}-1 from .*\\n.*GET /\\?marker=${marker}-2 from `));
       expect(follow.done()).toBe(false); // still following
     } finally {

@@ -10,42 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../src-main/api/types.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../src-main/api/taints.js';
 import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
-import { docker, dockerId, isReady } from '../helpers/dockerCluster.js';
+import { dockerId, isReady } from '../helpers/dockerCluster.js';
+import { docker } from '../helpers/dockerEngine.js';
+import { helloContainer, manifest } from '../helpers/helloApp.js';
 import { parseTable } from '../helpers/kubectlTools.js';
-import { prepareNodeImages, UpCluster } from '../helpers/upCluster.js';
+import { upWithWeb, type UpCluster } from '../helpers/upCluster.js';
 import { until } from '../helpers/wait.js';
 
 const NODES = 3;
 const REPLICAS = 4;
-
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: ${REPLICAS}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: flotilla/hello:1.0
-        imagePullPolicy: Never
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /readyz, port: http}
-          periodSeconds: 1
-`;
 
 let c: UpCluster;
 /** The node that is partitioned, and the pods it ran then (name -> Docker id of the app container). */
 let victimNode = '';
 const victims = new Map<string, string>();
 
-async function webPods(): Promise<Pod[]> {
-  return (await c.getJSON<{ items: Pod[] }>('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
-}
+const webPods = async (): Promise<Pod[]> => (await c.listPods('app=web')).items;
 
 async function node(name: string): Promise<Node> {
   return c.getJSON<Node>(`/api/v1/nodes/${name}`);
@@ -63,12 +43,7 @@ async function podContainers(pods: Iterable<string>): Promise<{ pod: string; id:
 
 describe('flotilla node partition / heal on a real Docker cluster', () => {
   beforeAll(async () => {
-    await prepareNodeImages();
-    c = new UpCluster('part', NODES);
-    await c.start();
-    await c.waitNodesReady();
-    await c.kubectlOK(['apply', '-f', '-'], { input: DEPLOYMENT });
-    await c.kubectlOK(['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 });
+    c = await upWithWeb('part', NODES, REPLICAS);
   }, 400_000);
 
   afterAll(async () => {
@@ -155,17 +130,8 @@ describe('flotilla node partition / heal on a real Docker cluster', () => {
     expect(rows.map((n) => n.STATUS)).toEqual(Array(NODES).fill('Ready'));
 
     // And the healed node runs new pods again.
-    await c.kubectlOK(['apply', '-f', '-'], {
-      input: `apiVersion: v1
-kind: Pod
-metadata: {name: after-heal}
-spec:
-  nodeSelector: {kubernetes.io/hostname: ${victimNode}}
-  terminationGracePeriodSeconds: 2
-  containers:
-  - {name: hello, image: flotilla/hello:1.0, imagePullPolicy: Never}
-`,
-    });
+    const afterHeal = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'after-heal' }, spec: { nodeSelector: { 'kubernetes.io/hostname': victimNode }, terminationGracePeriodSeconds: 2, containers: [helloContainer()] } };
+    await c.kubectlOK(['apply', '-f', '-'], { input: manifest(afterHeal) });
     await c.kubectlOK(['wait', '--for=condition=Ready', 'pod/after-heal', '--timeout=60s'], { timeoutMs: 70_000 });
     expect((await c.getJSON<Pod>('/api/v1/namespaces/default/pods/after-heal')).spec.nodeName).toBe(victimNode);
   }, 180_000);

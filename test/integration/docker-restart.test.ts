@@ -12,32 +12,15 @@ import type { Node, Pod } from '../../src-main/api/types.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../src-main/api/taints.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../../src-main/client/controllerOptions.js';
 import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
-import { docker, dockerId, isReady } from '../helpers/dockerCluster.js';
-import { killGroup, prepareNodeImages, UpCluster, type Watch } from '../helpers/upCluster.js';
+import { killGroup } from '../helpers/cliProcess.js';
+import { dockerId, isReady } from '../helpers/dockerCluster.js';
+import { docker } from '../helpers/dockerEngine.js';
+import { upWithWeb, type UpCluster } from '../helpers/upCluster.js';
+import type { WatchStream } from '../helpers/watchStream.js';
 import { until } from '../helpers/wait.js';
 
 const NODES = 2;
 const REPLICAS = 3;
-
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: ${REPLICAS}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: flotilla/hello:1.0
-        imagePullPolicy: Never
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /readyz, port: http}
-          periodSeconds: 1
-`;
 
 /** What Docker holds for the cluster: one entry per container, keyed by role/node/pod/container. */
 interface DockerView {
@@ -69,23 +52,18 @@ let c: UpCluster;
 let port = '';
 let dockerBefore: DockerView[] = [];
 let podsBefore: Pod[] = [];
-/** resourceVersion of the pod and node lists taken just before the stop. */
-let podsRV = '';
-let nodesRV = '';
+/** Nodes as listed just before the stop. */
+let nodesBefore: Node[] = [];
 
-async function webPods(): Promise<Pod[]> {
-  return (await c.getJSON<{ items: Pod[] }>('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')).items;
-}
+/** When the Ready condition last changed: unchanged across the restart means it never flipped. */
+const readySince = (o: Pod | Node): string | undefined => o.status?.conditions?.find((x: { type: string }) => x.type === 'Ready')?.lastTransitionTime;
+
+const webPods = async (): Promise<Pod[]> => (await c.listPods('app=web')).items;
 
 describe('flotilla up: Ctrl-C, then up again over running pods', () => {
   beforeAll(async () => {
-    await prepareNodeImages();
-    c = new UpCluster('restart', NODES);
-    await c.start();
+    c = await upWithWeb('restart', NODES, REPLICAS);
     port = new URL(c.url()).port;
-    await c.waitNodesReady();
-    await c.kubectlOK(['apply', '-f', '-'], { input: DEPLOYMENT });
-    await c.kubectlOK(['rollout', 'status', 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 });
   }, 400_000);
 
   afterAll(async () => {
@@ -93,10 +71,10 @@ describe('flotilla up: Ctrl-C, then up again over running pods', () => {
   }, 120_000);
 
   it('SIGINT stops up cleanly: exit 0, its stop message, the lock released; nodes and pods run on', async () => {
-    const list = await c.getJSON<{ metadata: { resourceVersion: string }; items: Pod[] }>('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
+    const list = await c.listPods('app=web');
     podsBefore = list.items;
-    podsRV = list.metadata.resourceVersion;
-    nodesRV = (await c.getJSON<{ metadata: { resourceVersion: string } }>('/api/v1/nodes')).metadata.resourceVersion;
+    nodesBefore = (await c.getJSON<{ items: Node[] }>('/api/v1/nodes')).items;
+    expect(nodesBefore.every((n) => readySince(n))).toBe(true);
     expect(podsBefore.filter(isReady)).toHaveLength(REPLICAS);
     expect(new Set(podsBefore.map((p) => p.spec.nodeName)).size).toBe(NODES); // spread over both nodes
     dockerBefore = await dockerView(c.name);
@@ -128,9 +106,14 @@ describe('flotilla up: Ctrl-C, then up again over running pods', () => {
     const up = await c.start(['--port', port]);
     const servedAt = Date.now();
     expect(new URL(c.url()).port).toBe(port);
-    // Every change since the lists taken before the stop (the store keeps its history across restarts).
-    const podWatch: Watch<Pod> = c.watch(`/api/v1/namespaces/default/pods?watch=true&resourceVersion=${podsRV}`);
-    const nodeWatch: Watch<Node> = c.watch(`/api/v1/nodes?watch=true&resourceVersion=${nodesRV}`);
+    // Every change from as soon as the new control plane serves. (The store's watch history starts
+    // at its newest resourceVersion after a restart, so resourceVersions from before the stop may be
+    // 410 Expired, as kube answers for a compacted revision; what happened in between is proven by
+    // the Ready conditions' lastTransitionTime below.)
+    const podsNow = await c.listPods('app=web');
+    const podWatch: WatchStream<Pod> = c.watch(`/api/v1/namespaces/default/pods?watch=true&resourceVersion=${podsNow.metadata.resourceVersion}`);
+    const nodesNow = await c.getJSON<{ metadata: { resourceVersion: string } }>('/api/v1/nodes');
+    const nodeWatch: WatchStream<Node> = c.watch(`/api/v1/nodes?watch=true&resourceVersion=${nodesNow.metadata.resourceVersion}`);
     try {
       expect([await podWatch.status, await nodeWatch.status]).toEqual([200, 200]);
       await c.waitNodesReady();
@@ -162,6 +145,12 @@ describe('flotilla up: Ctrl-C, then up again over running pods', () => {
     // `up` created nothing: it adopted (no "node started" line, no duplicate removed).
     expect(up.output()).not.toMatch(/cluster: node started/);
     expect(up.output()).not.toMatch(/duplicate/);
+
+    // No Ready condition flipped across the stop and the restart: same lastTransitionTime as before.
+    const nodesAfter = (await c.getJSON<{ items: Node[] }>('/api/v1/nodes')).items;
+    expect(nodesAfter.map((n) => [n.metadata.name, readySince(n)])).toEqual(nodesBefore.map((n) => [n.metadata.name, readySince(n)]));
+    const podsAfter = await webPods();
+    for (const before of podsBefore) expect([before.metadata.name, readySince(podsAfter.find((p) => p.metadata.name === before.metadata.name)!)]).toEqual([before.metadata.name, readySince(before)]);
 
     // Nodes stayed Ready and untainted in every change the watch saw.
     for (const e of nodeWatch.events) {

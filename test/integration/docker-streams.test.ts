@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Demuxer } from '../../src-main/kubelet/streams.js';
 import { startSession, type ChildSession } from '../helpers/childSession.js';
-import { KUBECTL } from '../helpers/controlPlane.js';
-import { appContainer, docker, removeDockerCluster, startDockerCluster, uniqueClusterName, waitPodReady, type DockerTestCluster } from '../helpers/dockerCluster.js';
-import { clusterCacheDir } from '../helpers/kubectlTools.js';
+import { appContainer, removeDockerCluster, startDockerCluster, uniqueClusterName, waitPodReady, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { docker } from '../helpers/dockerEngine.js';
+import { KUBECTL, kubectlArgs, kubectlEnv, kubectlSession } from '../helpers/kubectl.js';
 import { until } from '../helpers/wait.js';
 
 const CLUSTER = uniqueClusterName('streams');
@@ -59,21 +59,10 @@ spec:
 ${extra}`;
 }
 
-function kubectlArgs(args: string[]): string[] {
-  return [`--kubeconfig=${c.kubeconfigPath}`, `--cache-dir=${clusterCacheDir(c)}`, ...args];
-}
-
-const kubectlEnv = () => ({ ...process.env, HOME: c.dir, KUBECONFIG: c.kubeconfigPath });
-
-/** kubectl with its stdin kept open, talking to the test as it runs. */
-function kubectlSession(args: string[]): ChildSession {
-  return startSession(KUBECTL, kubectlArgs(args), { env: kubectlEnv() });
-}
-
 /** kubectl inside a real terminal (util-linux `script` gives it a pty), `cols` x `rows` large, as `-t` wants. */
 function kubectlInTerminal(args: string[], cols: number, rows: number): ChildSession {
-  const quoted = [KUBECTL, ...kubectlArgs(args)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return startSession('script', ['-qfec', `stty cols ${cols} rows ${rows} && exec ${quoted}`, '/dev/null'], { env: kubectlEnv() });
+  const quoted = [KUBECTL, ...kubectlArgs(c.kubectlTarget, args)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return startSession('script', ['-qfec', `stty cols ${cols} rows ${rows} && exec ${quoted}`, '/dev/null'], { env: kubectlEnv(c.kubectlTarget) });
 }
 
 /** Appends `text` to the container's log: written to its PID 1's stdout from inside the container. */
@@ -112,7 +101,7 @@ describe('kubectl attach and kubectl logs through the API server, on a Docker no
   }, 120_000);
 
   it('kubectl attach -i: stdin reaches the container, its stdout and stderr come back apart, and its exit ends the session', async () => {
-    const k = kubectlSession(['attach', '-i', 'attach-pipe']);
+    const k = kubectlSession(c.kubectlTarget, ['attach', '-i', 'attach-pipe']);
     k.write('hello\n');
     await k.waitFor(/pipe echo: hello\n/);
     await k.waitFor(/pipe got 5 chars\n/, 'stderr');
@@ -212,8 +201,8 @@ describe('kubectl attach and kubectl logs through the API server, on a Docker no
   it('kubectl logs -f: the lines so far, each new line as it is written, the end when the container exits', async () => {
     const before = await c.kubectlOK(['logs', 'logger']);
     // With a byte limit, following stops by itself once the limit is reached.
-    const limited = kubectlSession(['logs', '-f', 'logger', `--limit-bytes=${Buffer.byteLength(before) + 5}`]);
-    const f = kubectlSession(['logs', '-f', 'logger']);
+    const limited = kubectlSession(c.kubectlTarget, ['logs', '-f', 'logger', `--limit-bytes=${Buffer.byteLength(before) + 5}`]);
+    const f = kubectlSession(c.kubectlTarget, ['logs', '-f', 'logger']);
     await until('logs -f to print the lines so far', () => f.stdout().length >= before.length);
     expect(f.stdout()).toBe(before);
     await writeLog('logger', 'followed 1\n');

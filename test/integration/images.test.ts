@@ -7,19 +7,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demuxLogs, runOnce } from '../../src-main/images/dockerOps';
 import { type FlotillaImages, type ImageProgress, LABEL_INPUTS_HASH, LABEL_KIND, ensureImages, ensurePauseImage } from '../../src-main/images/index';
 import { skipWithout } from '../helpers/requirements';
+import { docker, dockerUp } from '../helpers/dockerEngine';
 import { until } from '../helpers/wait';
 
-const docker = new Docker();
 const TEST_LABEL = { 'flotilla.dev/test': 'images' };
-const engineUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
 // gcc and libc6-dev (static libc) are on every machine of this project's kind (CI checks it).
 const hasStaticCc = spawnSync('gcc', ['--version']).status === 0 && existsSync('/usr/lib/x86_64-linux-gnu/libc.a');
 
@@ -43,7 +39,7 @@ async function start(opts: Docker.ContainerCreateOptions): Promise<Docker.Contai
   return container;
 }
 
-describe.skipIf(skipWithout('a Docker engine', engineUp))('flotilla images on the real engine', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('flotilla images on the real engine', () => {
   beforeAll(async () => {
     await removeTestObjects();
     work = await mkdtemp(path.join(os.tmpdir(), 'flotilla-images-'));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
-import { kubectlInBackground, parseTable, parseTables } from '../helpers/kubectlTools.js';
+import { kubectlInBackground, parseTable, parseTables, type Doc } from '../helpers/kubectlTools.js';
 import { until } from '../helpers/wait.js';
 
 // `kubectl get` as a user runs it against a real cluster: the server-side Table columns of every
@@ -9,10 +9,6 @@ import { until } from '../helpers/wait.js';
 // discovery commands. Everything below drives the real /usr/bin/kubectl.
 
 let c: TestCluster;
-
-// kubectl's YAML/JSON output, read loosely as a user's script would.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Doc = any;
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const THIRTY_MIN = 30 * 60_000;
@@ -491,13 +487,13 @@ describe('kubectl get -w', () => {
   it('prints ADDED, MODIFIED and DELETED rows for configmaps (--output-watch-events)', async () => {
     const w = kubectlInBackground(c, ['get', 'configmaps', '-w', '--output-watch-events'], { timeoutMs: 20_000 });
     try {
-      await w.waitForStdout(/ADDED\s+app-config\s+2\s/);
+      await w.waitFor(/ADDED\s+app-config\s+2\s/);
       await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\ndata: {a: "1"}\n' });
-      await w.waitForStdout(/ADDED\s+watched\s+1\s+\d+s/);
+      await w.waitFor(/ADDED\s+watched\s+1\s+\d+s/);
       await c.kubectlOK(['patch', 'configmap', 'watched', '--type', 'merge', '-p', '{"data":{"b":"2","c":"3"}}']);
-      await w.waitForStdout(/MODIFIED\s+watched\s+3\s/);
+      await w.waitFor(/MODIFIED\s+watched\s+3\s/);
       await c.kubectlOK(['delete', 'configmap', 'watched']);
-      const out = await w.waitForStdout(/DELETED\s+watched\s+3\s/);
+      const out = await w.waitFor(/DELETED\s+watched\s+3\s/);
       const lines = out.trim().split('\n');
       expect(lines[0]).toMatch(/^EVENT\s+NAME\s+DATA\s+AGE$/);
       expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual(['ADDED app-config 2', 'ADDED watched 1', 'MODIFIED watched 3', 'DELETED watched 3']);
@@ -511,16 +507,16 @@ describe('kubectl get -w', () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: watched, namespace: team-a}\nspec: {containers: [{name: nginx, image: nginx:1.25}]}\n' });
     const w = kubectlInBackground(c, ['get', 'pod', 'watched', '-n', 'team-a', '-w', '--output-watch-events'], { timeoutMs: 20_000 });
     try {
-      await w.waitForStdout(/ADDED\s+watched\s+0\/1\s+Pending\s+0\s/);
+      await w.waitFor(/ADDED\s+watched\s+0\/1\s+Pending\s+0\s/);
       await bind('team-a', 'watched', 'node-1');
       await patchStatus('/api/v1/namespaces/team-a/pods/watched/status', runningStatus('10.244.2.9'));
-      await w.waitForStdout(/MODIFIED\s+watched\s+1\/1\s+Running\s+0\s/);
+      await w.waitFor(/MODIFIED\s+watched\s+1\/1\s+Running\s+0\s/);
       // A bound, running pod is deleted gracefully: it stays, Terminating, until its kubelet confirms.
       expect(await c.kubectlOK(['delete', 'pod', 'watched', '-n', 'team-a', '--wait=false'])).toBe('pod "watched" deleted\n');
-      await w.waitForStdout(/MODIFIED\s+watched\s+1\/1\s+Terminating\s/);
+      await w.waitFor(/MODIFIED\s+watched\s+1\/1\s+Terminating\s/);
       const force = await c.kubectl(['delete', 'pod', 'watched', '-n', 'team-a', '--grace-period=0', '--force']);
       expect(force.stdout).toBe('pod "watched" force deleted\n');
-      await w.waitForStdout(/DELETED\s+watched\s+1\/1\s+Terminating\s/);
+      await w.waitFor(/DELETED\s+watched\s+1\/1\s+Terminating\s/);
     } finally {
       await w.stop();
     }
@@ -532,15 +528,15 @@ describe('kubectl get -w', () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sel-marker, namespace: team-a, labels: {tier: x}}\n' });
     const w = kubectlInBackground(c, ['get', 'configmaps', '-n', 'team-a', '-l', 'tier=x', '-w', '--output-watch-events'], { timeoutMs: 20_000 });
     try {
-      await w.waitForStdout(/ADDED\s+sel-marker\s/);
+      await w.waitFor(/ADDED\s+sel-marker\s/);
       await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sel, namespace: team-a}\ndata: {a: "1"}\n' });
       await c.kubectlOK(['label', 'cm', 'sel', '-n', 'team-a', 'tier=x']);
-      await w.waitForStdout(/ADDED\s+sel\s/);
+      await w.waitFor(/ADDED\s+sel\s/);
       await c.kubectlOK(['label', 'cm', 'sel', '-n', 'team-a', 'tier=y', '--overwrite']);
-      await w.waitForStdout(/DELETED\s+sel\s/);
+      await w.waitFor(/DELETED\s+sel\s/);
       await c.kubectlOK(['label', 'cm', 'sel', '-n', 'team-a', 'tier=x', '--overwrite']);
       await c.kubectlOK(['delete', 'cm', 'sel', '-n', 'team-a']);
-      const out = await w.waitForStdout(/(DELETED\s+sel\s[^\n]*\n[^]*){2}/);
+      const out = await w.waitFor(/(DELETED\s+sel\s[^\n]*\n[^]*){2}/);
       expect(out.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ADDED sel-marker', 'ADDED sel', 'DELETED sel', 'ADDED sel', 'DELETED sel']);
     } finally {
       await w.stop();

@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
-import { kubectlInBackground, writeManifest } from '../helpers/kubectlTools.js';
+import { getJSON, kubectlInBackground, writeManifest, type Doc } from '../helpers/kubectlTools.js';
 
 // Writes through the real kubectl: client-side and server-side apply, create, replace, the three
 // patch types, label/annotate, scale, delete (which waits for the object to be gone), wait
 // --for=delete, and describe.
 
 let c: TestCluster;
-
-// kubectl's YAML/JSON output, read loosely as a user's script would.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Doc = any;
 
 beforeAll(async () => {
   c = await startTestCluster();
@@ -20,8 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.stop();
 });
-
-const getJSON = async (...args: string[]): Promise<Doc> => JSON.parse(await c.kubectlOK(['get', ...args, '-o', 'json']));
 
 function deployment(name: string, opts: { image?: string; env?: string; ports?: boolean; replicas?: number } = {}): string {
   const { image = 'nginx:1.25', env = '1', ports = true, replicas = 2 } = opts;
@@ -47,19 +41,19 @@ describe('kubectl apply (client-side)', () => {
   it('created, unchanged, configured, with the change really applied', async () => {
     const v1 = writeManifest(c, 'web-v1.yaml', deployment('web'));
     expect(await c.kubectlOK(['apply', '-f', v1])).toBe('deployment.apps/web created\n');
-    const created = await getJSON('deploy', 'web');
+    const created = await getJSON(c, 'deploy', 'web');
     expect(created.metadata.generation).toBe(1);
     const lastApplied = JSON.parse(created.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
     expect(lastApplied).toMatchObject({ kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } });
 
     expect(await c.kubectlOK(['apply', '-f', v1])).toBe('deployment.apps/web unchanged\n');
-    const same = await getJSON('deploy', 'web');
+    const same = await getJSON(c, 'deploy', 'web');
     expect(same.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
 
     // New image and env value, and the ports list dropped from the manifest.
     const v2 = writeManifest(c, 'web-v2.yaml', deployment('web', { image: 'nginx:1.27', env: '2', ports: false }));
     expect(await c.kubectlOK(['apply', '-f', v2])).toBe('deployment.apps/web configured\n');
-    const updated = await getJSON('deploy', 'web');
+    const updated = await getJSON(c, 'deploy', 'web');
     const ctr = updated.spec.template.spec.containers[0];
     expect(ctr.image).toBe('nginx:1.27');
     expect(ctr.env).toEqual([{ name: 'A', value: '2' }]);
@@ -71,7 +65,7 @@ describe('kubectl apply (client-side)', () => {
     // A field set by someone else (not in last-applied) survives a re-apply.
     await c.kubectlOK(['label', 'deploy', 'web', 'owner=ops']);
     expect(await c.kubectlOK(['apply', '-f', v2])).toBe('deployment.apps/web unchanged\n');
-    expect((await getJSON('deploy', 'web')).metadata.labels).toEqual({ app: 'web', owner: 'ops' });
+    expect((await getJSON(c, 'deploy', 'web')).metadata.labels).toEqual({ app: 'web', owner: 'ops' });
   });
 
   it('applies a multi-document file and a directory-style list, reporting each object', async () => {
@@ -97,7 +91,7 @@ spec:
     );
     expect(await c.kubectlOK(['apply', '-f', file])).toBe('namespace/multi created\nconfigmap/settings created\nservice/api created\n');
     expect(await c.kubectlOK(['apply', '-f', file])).toBe('namespace/multi unchanged\nconfigmap/settings unchanged\nservice/api unchanged\n');
-    const svc = await getJSON('svc', 'api', '-n', 'multi');
+    const svc = await getJSON(c, 'svc', 'api', '-n', 'multi');
     expect(svc.spec.clusterIP).toMatch(/^10\.96\./);
     expect(svc.spec.ports[0]).toEqual({ port: 443, protocol: 'TCP', targetPort: 8443 });
   });
@@ -114,7 +108,7 @@ describe('kubectl apply --server-side', () => {
   it('creates, re-applies, and removes a field dropped from the manifest', async () => {
     const v1 = writeManifest(c, 'ssa-v1.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels: {team: a, tier: web}\ndata: {k1: v1, k2: v2}\n');
     expect(await c.kubectlOK(['apply', '--server-side', '-f', v1])).toBe('configmap/ssa serverside-applied\n');
-    const first = await getJSON('cm', 'ssa', '--show-managed-fields');
+    const first = await getJSON(c, 'cm', 'ssa', '--show-managed-fields');
     expect(first.data).toEqual({ k1: 'v1', k2: 'v2' });
     expect(first.metadata.managedFields).toEqual([
       expect.objectContaining({ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1' }),
@@ -122,11 +116,11 @@ describe('kubectl apply --server-side', () => {
     expect(first.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
 
     expect(await c.kubectlOK(['apply', '--server-side', '-f', v1])).toBe('configmap/ssa serverside-applied\n');
-    expect((await getJSON('cm', 'ssa')).metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    expect((await getJSON(c, 'cm', 'ssa')).metadata.resourceVersion).toBe(first.metadata.resourceVersion);
 
     const v2 = writeManifest(c, 'ssa-v2.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels: {team: a}\ndata: {k1: v1-changed}\n');
     expect(await c.kubectlOK(['apply', '--server-side', '-f', v2])).toBe('configmap/ssa serverside-applied\n');
-    const second = await getJSON('cm', 'ssa');
+    const second = await getJSON(c, 'cm', 'ssa');
     expect(second.data).toEqual({ k1: 'v1-changed' });
     expect(second.metadata.labels).toEqual({ team: 'a' });
   });
@@ -148,9 +142,9 @@ spec:
         ports: [{containerPort: 80}${full ? ', {containerPort: 9090}' : ''}]
 ${full ? '      - name: sidecar\n        image: busybox:1.36\n' : ''}`;
     expect(await c.kubectlOK(['apply', '--server-side', '-f', '-'], { input: manifest(true) })).toBe('deployment.apps/ssd serverside-applied\n');
-    expect((await getJSON('deploy', 'ssd')).spec.template.spec.containers.map((x: Doc) => x.name)).toEqual(['app', 'sidecar']);
+    expect((await getJSON(c, 'deploy', 'ssd')).spec.template.spec.containers.map((x: Doc) => x.name)).toEqual(['app', 'sidecar']);
     expect(await c.kubectlOK(['apply', '--server-side', '-f', '-'], { input: manifest(false) })).toBe('deployment.apps/ssd serverside-applied\n');
-    const d = await getJSON('deploy', 'ssd');
+    const d = await getJSON(c, 'deploy', 'ssd');
     expect(d.spec.replicas).toBe(3);
     expect(d.metadata.generation).toBe(2);
     expect(d.spec.template.spec.containers).toEqual([
@@ -167,7 +161,7 @@ ${full ? '      - name: sidecar\n        image: busybox:1.36\n' : ''}`;
     expect(r.stderr).toContain('error: Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.common\n');
     expect(r.stderr).toContain('--force-conflicts');
     expect(await c.kubectlOK(['apply', '--server-side', '--force-conflicts', '-f', v1])).toBe('configmap/shared serverside-applied\n');
-    expect((await getJSON('cm', 'shared')).data).toEqual({ mine: '1', common: 'a', theirs: 'x' });
+    expect((await getJSON(c, 'cm', 'shared')).data).toEqual({ mine: '1', common: 'a', theirs: 'x' });
   });
 });
 
@@ -177,9 +171,9 @@ describe('kubectl create / replace', () => {
     expect(await c.kubectlOK(['create', 'configmap', 'made', '-n', 'made', '--from-literal=a=1', '--from-literal=b=two'])).toBe('configmap/made created\n');
     expect(await c.kubectlOK(['create', 'secret', 'generic', 'made', '-n', 'made', '--from-literal=password=s3cret'])).toBe('secret/made created\n');
     expect(await c.kubectlOK(['create', 'deployment', 'made', '-n', 'made', '--image=nginx:1.25', '--replicas=2', '--port=80'])).toBe('deployment.apps/made created\n');
-    expect((await getJSON('cm', 'made', '-n', 'made')).data).toEqual({ a: '1', b: 'two' });
-    expect(Buffer.from((await getJSON('secret', 'made', '-n', 'made')).data.password, 'base64').toString()).toBe('s3cret');
-    const d = await getJSON('deploy', 'made', '-n', 'made');
+    expect((await getJSON(c, 'cm', 'made', '-n', 'made')).data).toEqual({ a: '1', b: 'two' });
+    expect(Buffer.from((await getJSON(c, 'secret', 'made', '-n', 'made')).data.password, 'base64').toString()).toBe('s3cret');
+    const d = await getJSON(c, 'deploy', 'made', '-n', 'made');
     expect(d.spec.replicas).toBe(2);
     expect(d.spec.selector).toEqual({ matchLabels: { app: 'made' } });
     expect(d.spec.template.spec.containers).toEqual([expect.objectContaining({ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80, protocol: 'TCP' }] })]);
@@ -201,7 +195,7 @@ describe('kubectl create / replace', () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rep, labels: {keep: "no"}}\ndata: {a: "1", b: "2"}\n' });
     const file = writeManifest(c, 'rep.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rep}\ndata: {c: "3"}\n');
     expect(await c.kubectlOK(['replace', '-f', file])).toBe('configmap/rep replaced\n');
-    const cm = await getJSON('cm', 'rep');
+    const cm = await getJSON(c, 'cm', 'rep');
     expect(cm.data).toEqual({ c: '3' });
     expect(cm.metadata.labels).toBeUndefined();
     const missing = writeManifest(c, 'rep-missing.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rep-missing}\ndata: {c: "3"}\n');
@@ -211,10 +205,10 @@ describe('kubectl create / replace', () => {
 
   it('replace --force deletes and re-creates', async () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: forced}\ndata: {a: "1"}\n' });
-    const before = await getJSON('cm', 'forced');
+    const before = await getJSON(c, 'cm', 'forced');
     const file = writeManifest(c, 'forced.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: forced}\ndata: {a: "2"}\n');
     expect(await c.kubectlOK(['replace', '--force', '-f', file])).toBe('configmap "forced" deleted\nconfigmap/forced replaced\n');
-    const after = await getJSON('cm', 'forced');
+    const after = await getJSON(c, 'cm', 'forced');
     expect(after.data).toEqual({ a: '2' });
     expect(after.metadata.uid).not.toBe(before.metadata.uid);
   });
@@ -229,7 +223,7 @@ describe('kubectl patch', () => {
   it('strategic merge (the default) merges containers by name and env by name', async () => {
     const out = await c.kubectlOK(['patch', 'deployment', 'patchme', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"B","value":"x"}]}]}}}}']);
     expect(out).toBe('deployment.apps/patchme patched\n');
-    const ctr = (await getJSON('deploy', 'patchme')).spec.template.spec.containers;
+    const ctr = (await getJSON(c, 'deploy', 'patchme')).spec.template.spec.containers;
     expect(ctr).toHaveLength(1);
     expect(ctr[0].image).toBe('nginx:1.25');
     expect(ctr[0].env).toEqual([
@@ -240,7 +234,7 @@ describe('kubectl patch', () => {
 
     // $patch: delete removes one element by its merge key.
     await c.kubectlOK(['patch', 'deploy', 'patchme', '--type=strategic', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","ports":[{"containerPort":9090,"$patch":"delete"}]}]}}}}']);
-    const after = (await getJSON('deploy', 'patchme')).spec.template.spec.containers[0];
+    const after = (await getJSON(c, 'deploy', 'patchme')).spec.template.spec.containers[0];
     expect(after.ports).toEqual([{ containerPort: 80, name: 'http', protocol: 'TCP' }]);
   });
 
@@ -250,9 +244,9 @@ describe('kubectl patch', () => {
 
   it('merge patch replaces lists and deletes keys set to null', async () => {
     expect(await c.kubectlOK(['patch', 'cm', 'pcm', '--type', 'merge', '-p', '{"data":{"a":null,"c":"3"}}'])).toBe('configmap/pcm patched\n');
-    expect((await getJSON('cm', 'pcm')).data).toEqual({ b: '2', c: '3' });
+    expect((await getJSON(c, 'cm', 'pcm')).data).toEqual({ b: '2', c: '3' });
     await c.kubectlOK(['patch', 'deploy', 'patchme', '--type', 'merge', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}']);
-    const ctr = (await getJSON('deploy', 'patchme')).spec.template.spec.containers[0];
+    const ctr = (await getJSON(c, 'deploy', 'patchme')).spec.template.spec.containers[0];
     expect(ctr.image).toBe('nginx:1.27');
     expect(ctr.env).toBeUndefined(); // the whole containers list was replaced
   });
@@ -260,7 +254,7 @@ describe('kubectl patch', () => {
   it('JSON patch applies operations in order; a failed test is a 422', async () => {
     const out = await c.kubectlOK(['patch', 'cm', 'pcm', '--type', 'json', '-p', '[{"op":"add","path":"/data/d","value":"4"},{"op":"remove","path":"/data/b"},{"op":"replace","path":"/data/c","value":"33"}]']);
     expect(out).toBe('configmap/pcm patched\n');
-    expect((await getJSON('cm', 'pcm')).data).toEqual({ c: '33', d: '4' });
+    expect((await getJSON(c, 'cm', 'pcm')).data).toEqual({ c: '33', d: '4' });
     const failed = await c.kubectl(['patch', 'cm', 'pcm', '--type', 'json', '-p', '[{"op":"test","path":"/data/c","value":"nope"}]']);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toBe('The request is invalid: the server rejected our request due to an error in our request\n');
@@ -284,11 +278,11 @@ describe('kubectl label / annotate', () => {
     const refused = await c.kubectl(['label', 'pod', 'lbl', 'env=dev']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe("error: 'env' already has a value (prod), and --overwrite is false\n");
-    expect((await getJSON('pod', 'lbl')).metadata.labels).toEqual({ app: 'lbl', env: 'prod' });
+    expect((await getJSON(c, 'pod', 'lbl')).metadata.labels).toEqual({ app: 'lbl', env: 'prod' });
     expect(await c.kubectlOK(['label', 'pod', 'lbl', 'env=dev', '--overwrite'])).toBe('pod/lbl labeled\n');
-    expect((await getJSON('pod', 'lbl')).metadata.labels).toEqual({ app: 'lbl', env: 'dev' });
+    expect((await getJSON(c, 'pod', 'lbl')).metadata.labels).toEqual({ app: 'lbl', env: 'dev' });
     expect(await c.kubectlOK(['label', 'pod', 'lbl', 'env-'])).toBe('pod/lbl unlabeled\n');
-    expect((await getJSON('pod', 'lbl')).metadata.labels).toEqual({ app: 'lbl' });
+    expect((await getJSON(c, 'pod', 'lbl')).metadata.labels).toEqual({ app: 'lbl' });
     const invalid = await c.kubectl(['label', 'pod', 'lbl', 'bad=-x-']);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('-x-');
@@ -302,13 +296,13 @@ describe('kubectl label / annotate', () => {
 
   it('annotate adds, needs --overwrite to change, removes', async () => {
     expect(await c.kubectlOK(['annotate', 'pod', 'lbl', 'note=hello world'])).toBe('pod/lbl annotated\n');
-    expect((await getJSON('pod', 'lbl')).metadata.annotations.note).toBe('hello world');
+    expect((await getJSON(c, 'pod', 'lbl')).metadata.annotations.note).toBe('hello world');
     const refused = await c.kubectl(['annotate', 'pod', 'lbl', 'note=other']);
     expect(refused.stderr).toBe("error: --overwrite is false but found the following declared annotation(s): 'note' already has a value (hello world)\n");
     expect(await c.kubectlOK(['annotate', 'pod', 'lbl', 'note=other', '--overwrite'])).toBe('pod/lbl annotated\n');
-    expect((await getJSON('pod', 'lbl')).metadata.annotations.note).toBe('other');
+    expect((await getJSON(c, 'pod', 'lbl')).metadata.annotations.note).toBe('other');
     expect(await c.kubectlOK(['annotate', 'pod', 'lbl', 'note-'])).toBe('pod/lbl annotated\n');
-    expect((await getJSON('pod', 'lbl')).metadata.annotations?.note).toBeUndefined();
+    expect((await getJSON(c, 'pod', 'lbl')).metadata.annotations?.note).toBeUndefined();
   });
 });
 
@@ -318,13 +312,13 @@ describe('kubectl scale', () => {
   });
 
   it('scales through the scale subresource and bumps the generation', async () => {
-    const before = await getJSON('deploy', 'scaled');
+    const before = await getJSON(c, 'deploy', 'scaled');
     expect(await c.kubectlOK(['scale', 'deploy', 'scaled', '--replicas=5'])).toBe('deployment.apps/scaled scaled\n');
-    const after = await getJSON('deploy', 'scaled');
+    const after = await getJSON(c, 'deploy', 'scaled');
     expect(after.spec.replicas).toBe(5);
     expect(after.metadata.generation).toBe(before.metadata.generation + 1);
     expect(await c.kubectlOK(['scale', '--replicas=0', 'deployment/scaled'])).toBe('deployment.apps/scaled scaled\n');
-    expect((await getJSON('deploy', 'scaled')).spec.replicas).toBe(0);
+    expect((await getJSON(c, 'deploy', 'scaled')).spec.replicas).toBe(0);
   });
 
   it('--current-replicas is a precondition', async () => {
@@ -332,15 +326,15 @@ describe('kubectl scale', () => {
     const mismatch = await c.kubectl(['scale', 'deploy', 'scaled', '--replicas=4', '--current-replicas=2']);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toBe('error: Expected replicas to be 2, was 3\n');
-    expect((await getJSON('deploy', 'scaled')).spec.replicas).toBe(3);
+    expect((await getJSON(c, 'deploy', 'scaled')).spec.replicas).toBe(3);
     expect(await c.kubectlOK(['scale', 'deploy', 'scaled', '--replicas=4', '--current-replicas=3'])).toBe('deployment.apps/scaled scaled\n');
-    expect((await getJSON('deploy', 'scaled')).spec.replicas).toBe(4);
+    expect((await getJSON(c, 'deploy', 'scaled')).spec.replicas).toBe(4);
   });
 
   it('--resource-version must match the live object', async () => {
-    const rv = (await getJSON('deploy', 'scaled')).metadata.resourceVersion;
+    const rv = (await getJSON(c, 'deploy', 'scaled')).metadata.resourceVersion;
     await c.kubectlOK(['annotate', 'deploy', 'scaled', 'bump=1']);
-    const now = (await getJSON('deploy', 'scaled')).metadata.resourceVersion;
+    const now = (await getJSON(c, 'deploy', 'scaled')).metadata.resourceVersion;
     const stale = await c.kubectl(['scale', 'deploy', 'scaled', '--replicas=1', `--resource-version=${rv}`]);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toBe(`error: Expected resource version to be ${rv}, was ${now}\n`);
@@ -352,7 +346,7 @@ describe('kubectl scale', () => {
       input: 'apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: rs1}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: rs1}}\n  template:\n    metadata: {labels: {app: rs1}}\n    spec: {containers: [{name: c, image: busybox}]}\n',
     });
     expect(await c.kubectlOK(['scale', 'rs', 'rs1', '--replicas=3'])).toBe('replicaset.apps/rs1 scaled\n');
-    expect((await getJSON('rs', 'rs1')).spec.replicas).toBe(3);
+    expect((await getJSON(c, 'rs', 'rs1')).spec.replicas).toBe(3);
     const neg = await c.kubectl(['scale', 'rs', 'rs1', '--replicas=-1']);
     expect(neg.code).toBe(1);
     expect(neg.stderr).toBe('error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n');
@@ -363,13 +357,13 @@ describe('kubectl delete waits until the object is gone', () => {
   it('a configmap held by a finalizer: kubectl returns only after the finalizer is removed', async () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\ndata: {a: "1"}\n' });
     const del = kubectlInBackground(c, ['delete', 'configmap', 'held'], { timeoutMs: 20_000 });
-    await del.waitForStdout(/configmap "held" deleted/);
+    await del.waitFor(/configmap "held" deleted/);
     // A positive control: the same command for an object nothing holds, started after this one
     // printed, goes all the way through; this one is still waiting for the object to disappear.
     await c.kubectlOK(['create', 'configmap', 'held-control']);
     expect(await c.kubectlOK(['delete', 'configmap', 'held-control'])).toBe('configmap "held-control" deleted\n');
     expect(del.done()).toBe(false);
-    const live = await getJSON('cm', 'held');
+    const live = await getJSON(c, 'cm', 'held');
     expect(live.metadata.deletionTimestamp).toBeDefined();
     expect(live.metadata.finalizers).toEqual(['example.com/hold']);
     await c.kubectlOK(['patch', 'cm', 'held', '--type', 'json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
@@ -388,7 +382,7 @@ describe('kubectl delete waits until the object is gone', () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: deployment('slow') });
     await c.kubectlOK(['patch', 'deploy', 'slow', '--type', 'merge', '-p', '{"metadata":{"finalizers":["example.com/cleanup"]}}']);
     const del = kubectlInBackground(c, ['delete', 'deploy/slow'], { timeoutMs: 20_000 });
-    await del.waitForStdout(/deployment.apps "slow" deleted/);
+    await del.waitFor(/deployment.apps "slow" deleted/);
     // The control: deleting a deployment nothing holds (as above) finishes meanwhile.
     await c.kubectlOK(['apply', '-f', '-'], { input: deployment('slow-control') });
     await c.kubectlOK(['delete', 'deploy/slow-control']);
@@ -445,7 +439,7 @@ describe('kubectl delete waits until the object is gone', () => {
 describe('kubectl describe', () => {
   it('deployment: template, owned ReplicaSet and events', async () => {
     await c.kubectlOK(['apply', '-f', '-'], { input: deployment('desc', { replicas: 2 }) });
-    const d = await getJSON('deploy', 'desc');
+    const d = await getJSON(c, 'deploy', 'desc');
     const template = d.spec.template;
     const rs = {
       apiVersion: 'apps/v1',

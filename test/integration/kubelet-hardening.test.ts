@@ -7,59 +7,27 @@
 // registry is contacted; traffic stays on loopback and on the test's own Docker network.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Pod, Status } from '../../src-main/api/types.js';
-import { ApiClient, isNotFound } from '../../src-main/client/apiClient.js';
+import { isNotFound, type ApiClient } from '../../src-main/client/apiClient.js';
 import { Kubelet } from '../../src-main/kubelet/kubelet.js';
-import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
-import { ensureToolsImage } from '../helpers/toolsImage.js';
+import { dockerUp } from '../helpers/dockerEngine.js';
+import { KubeletTestBed } from '../helpers/kubeletTestBed.js';
 import { jsonOf, sendRaw, type RawRequest, type RawResponse } from '../fuzz/lib/rawHttp.js';
-import { IN_CI, skipWithout } from '../helpers/requirements.js';
+import { skipWithout } from '../helpers/requirements.js';
 import { until } from '../helpers/wait.js';
 
-const docker = new Docker();
-const engineUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
-
-const RUN = `${process.pid}-${Date.now().toString(36)}`;
-const CLUSTER = `kh${Date.now().toString(36)}`;
 const NODE = 'hardening-node-1';
-const NETWORK = `flotilla-kubelet-hardening-${RUN}`;
-const TEST_LABEL = 'flotilla.dev/test';
 const TOKEN = 'kubelet-hardening-token';
 const AUTH: [string, string] = ['Authorization', `Bearer ${TOKEN}`];
+const bed = new KubeletTestBed('kubelet-hardening', 'kh', NODE);
 
-let c: TestCluster;
-let client: ApiClient;
 let admin: ApiClient;
 let kubelet: Kubelet;
 let tools: string;
 
 // ---- setup helpers ----
-
-async function cleanupDocker(): Promise<void> {
-  const cs = await docker.listContainers({ all: true, filters: { label: [`flotilla.dev/cluster=${CLUSTER}`] } });
-  await Promise.all(cs.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
-  const vols = await docker.listVolumes({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`] } });
-  await Promise.all((vols.Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
-  const nets = await docker.listNetworks({ filters: { label: [`${TEST_LABEL}=kubelet-hardening-${RUN}`] } });
-  await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
-}
-
-async function pauseImage(): Promise<string> {
-  try {
-    const images = await import('../../src-main/images/index.js');
-    return (await images.ensurePauseImage(docker, { pull: false })).tag;
-  } catch (e) {
-    if (IN_CI) throw e;
-    console.warn(`kubelet-hardening.test.ts: no project pause image (${(e as Error).message}); using ${tools}`);
-    return tools;
-  }
-}
 
 async function runPod(name: string, container: Partial<Pod['spec']['containers'][number]>, restartPolicy: Pod['spec']['restartPolicy'] = 'Always'): Promise<void> {
   await admin.create<Pod>('pods', 'default', {
@@ -226,26 +194,11 @@ function wsExec(target: string): Promise<{ stdout: string; stderr: string; statu
 
 // ---- suite ----
 
-describe.skipIf(skipWithout('a Docker engine', engineUp))('the kubelet server under hostile requests', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('the kubelet server under hostile requests', () => {
   beforeAll(async () => {
-    await cleanupDocker();
-    tools = await ensureToolsImage(docker);
-    const pause = await pauseImage();
-    await docker.createNetwork({ Name: NETWORK, Driver: 'bridge', Labels: { [TEST_LABEL]: `kubelet-hardening-${RUN}`, 'flotilla.dev/cluster': CLUSTER } });
-    c = await startTestCluster();
-    client = new ApiClient({ url: c.cp.url, token: c.cp.tokens.nodeToken(NODE), ca: c.cp.caCert, userAgent: 'kubelet-hardening-test' });
-    admin = c.cp.componentClient('kubelet-hardening-test');
-    kubelet = new Kubelet({
-      client,
-      docker,
-      nodeName: NODE,
-      clusterName: CLUSTER,
-      network: NETWORK,
-      pauseImage: pause,
-      capacity: { cpu: '2', memory: '4Gi', pods: '20' },
-      imagePulls: false,
-      server: { port: 0, host: '127.0.0.1', token: TOKEN },
-    });
+    await bed.setUp();
+    ({ admin, tools } = bed);
+    kubelet = new Kubelet(bed.kubeletOptions({ imagePulls: false, server: { port: 0, host: '127.0.0.1', token: TOKEN } }));
     await kubelet.start();
     await Promise.all([
       runPod('hostile', { command: ['/bin/sh', '-c', 'echo first; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'] }),
@@ -253,12 +206,7 @@ describe.skipIf(skipWithout('a Docker engine', engineUp))('the kubelet server un
     ]);
   }, 180_000);
 
-  afterAll(async () => {
-    await kubelet?.stop();
-    client?.close();
-    await c?.stop();
-    await cleanupDocker();
-  }, 60_000);
+  afterAll(() => bed.tearDown(kubelet), 60_000);
 
   it('answers request targets new URL() rejects, bad % escapes and unknown paths with a 4xx Status', async () => {
     expectStatus(await send({ target: '//[' }), 401);
@@ -419,15 +367,15 @@ describe.skipIf(skipWithout('a Docker engine', engineUp))('the kubelet server un
   it('still gives kubectl exec (through the API server relay) its output, stdin and exit code', async () => {
     // The API server relays pods/exec to this kubelet byte for byte; the kubelet now closes the
     // connection right after the status, so the relay must deliver everything before the close.
-    c.cp.apiserver.setKubeletResolver(() => ({ host: '127.0.0.1', port: kubelet.serverPort!, token: TOKEN }));
+    bed.c.cp.apiserver.setKubeletResolver(() => ({ host: '127.0.0.1', port: kubelet.serverPort!, token: TOKEN }));
     for (let i = 0; i < 5; i++) {
-      const ok = await c.kubectl(['exec', 'hostile', '--', 'echo', `round ${i}`]);
+      const ok = await bed.c.kubectl(['exec', 'hostile', '--', 'echo', `round ${i}`]);
       expect(ok).toMatchObject({ code: 0, stdout: `round ${i}\n` });
     }
-    const three = await c.kubectl(['exec', 'hostile', '--', '/bin/sh', '-c', 'echo out; echo err >&2; exit 3']);
+    const three = await bed.c.kubectl(['exec', 'hostile', '--', '/bin/sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(three).toMatchObject({ code: 3, stdout: 'out\n' });
     expect(three.stderr).toMatch(/^err\n/);
-    expect(await c.kubectl(['exec', '-i', 'hostile', '--', 'cat'], { input: 'through stdin' })).toMatchObject({ code: 0, stdout: 'through stdin' });
+    expect(await bed.c.kubectl(['exec', '-i', 'hostile', '--', 'cat'], { input: 'through stdin' })).toMatchObject({ code: 0, stdout: 'through stdin' });
     await expectHealthy();
   });
 

@@ -3,73 +3,34 @@
 // network this test creates (and removes). No registry is contacted: the only pull attempted goes
 // to a registry address on loopback, which refuses. Traffic stays on loopback and on the test's
 // own network.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ContainerStatus, Node, Pod } from '../../src-main/api/types.js';
-import { ApiClient, isNotFound } from '../../src-main/client/apiClient.js';
+import { isNotFound, type ApiClient } from '../../src-main/client/apiClient.js';
 import { Kubelet, type KubeletOptions } from '../../src-main/kubelet/kubelet.js';
-import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
+import type { TestCluster } from '../helpers/controlPlane.js';
+import { docker, dockerUp } from '../helpers/dockerEngine.js';
+import { KubeletTestBed } from '../helpers/kubeletTestBed.js';
 import { openWatch } from '../helpers/watchStream.js';
-import { ensureToolsImage } from '../helpers/toolsImage.js';
-import { IN_CI, skipWithout } from '../helpers/requirements.js';
+import { skipWithout } from '../helpers/requirements.js';
 import { until } from '../helpers/wait.js';
 
-const docker = new Docker();
-const engineUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
-
-const RUN = `${process.pid}-${Date.now().toString(36)}`;
-const CLUSTER = `kt${Date.now().toString(36)}`;
 const NODE = 'kubelet-node-1';
-const NETWORK = `flotilla-kubelet-test-${RUN}`;
-const TEST_LABEL = 'flotilla.dev/test';
 const SERVER_TOKEN = 'kubelet-test-server-token';
+const bed = new KubeletTestBed('kubelet', 'kt', NODE);
+const { run: RUN, cluster: CLUSTER, network: NETWORK } = bed;
 
 let c: TestCluster;
-let client: ApiClient;
 /** The test's own writes (pods, configmaps...) use an admin-like client: a node's token may not make them. */
 let admin: ApiClient;
 let kubelet: Kubelet;
 let tools: string;
-let pause: string;
-
-// ---- images ----
-
-/** The project's pause image (src-main/images); a tools-image stand-in when that is unavailable (never under CI). */
-async function ensurePause(toolsTag: string): Promise<string> {
-  try {
-    const images = await import('../../src-main/images/index.js');
-    return (await images.ensurePauseImage(docker, { pull: false })).tag;
-  } catch (e) {
-    if (IN_CI) throw e;
-    console.warn(`kubelet.test.ts: no project pause image (${(e as Error).message}); using ${toolsTag} with sleep`);
-    return toolsTag;
-  }
-}
 
 // ---- helpers ----
 
-async function cleanupDocker(): Promise<void> {
-  const cs = await docker.listContainers({ all: true, filters: { label: [`flotilla.dev/cluster=${CLUSTER}`] } });
-  await Promise.all(cs.map((x) => docker.getContainer(x.Id).remove({ force: true }).catch(() => undefined)));
-  const vols = await docker.listVolumes({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`] } });
-  await Promise.all((vols.Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
-  const nets = await docker.listNetworks({ filters: { label: [`${TEST_LABEL}=kubelet-${RUN}`] } });
-  await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
-}
-
 function kubeletOptions(extra: Partial<KubeletOptions> = {}): KubeletOptions {
-  return {
-    client,
-    docker,
-    nodeName: NODE,
-    clusterName: CLUSTER,
-    network: NETWORK,
-    pauseImage: pause,
-    capacity: { cpu: '2', memory: '4Gi', pods: '20' },
+  return bed.kubeletOptions({
     leaseRenewIntervalMs: 500,
     backoffBaseMs: 1000,
     backoffMaxMs: 8000,
@@ -78,7 +39,7 @@ function kubeletOptions(extra: Partial<KubeletOptions> = {}): KubeletOptions {
     volumeRefreshMs: 1000,
     server: { port: 0, host: '127.0.0.1', token: SERVER_TOKEN },
     ...extra,
-  };
+  });
 }
 
 /** Docker's events for one container between two moments (seconds since the epoch), oldest first. */
@@ -196,26 +157,15 @@ function wsExec(p: string, stdin?: string): Promise<{ stdout: string; stderr: st
 
 // ---- suite ----
 
-describe.skipIf(skipWithout('a Docker engine', engineUp))('kubelet on the real Docker engine', () => {
+describe.skipIf(skipWithout('a Docker engine', dockerUp))('kubelet on the real Docker engine', () => {
   beforeAll(async () => {
-    await cleanupDocker();
-    tools = await ensureToolsImage(docker);
-    pause = await ensurePause(tools);
-    await docker.createNetwork({ Name: NETWORK, Driver: 'bridge', Labels: { [TEST_LABEL]: `kubelet-${RUN}`, 'flotilla.dev/cluster': CLUSTER } });
-    c = await startTestCluster();
-    // The node's own token, as a real node uses (system:node:<name>).
-    client = new ApiClient({ url: c.cp.url, token: c.cp.tokens.nodeToken(NODE), ca: c.cp.caCert, userAgent: 'kubelet-test' });
-    admin = c.cp.componentClient('kubelet-test');
+    await bed.setUp();
+    ({ c, admin, tools } = bed);
     kubelet = new Kubelet(kubeletOptions());
     await kubelet.start();
   }, 120_000);
 
-  afterAll(async () => {
-    await kubelet?.stop();
-    client?.close();
-    await c?.stop();
-    await cleanupDocker();
-  }, 60_000);
+  afterAll(() => bed.tearDown(kubelet), 60_000);
 
   it('registers its Node with capacity, addresses and nodeInfo, and renews its Lease', async () => {
     const node = await admin.get<Node>('nodes', undefined, NODE);

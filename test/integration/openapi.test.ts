@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/controlPlane.js';
-import { writeManifest } from '../helpers/kubectlTools.js';
+import { getJSON, writeManifest, type Doc } from '../helpers/kubectlTools.js';
 
 // The real kubectl against the real server serving the full OpenAPI v3 schemas: `kubectl explain`
 // renders them, and client-side `kubectl apply` builds its strategic merge patch from them (it
@@ -10,9 +10,6 @@ import { writeManifest } from '../helpers/kubectlTools.js';
 
 let c: TestCluster;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Doc = any;
-
 beforeAll(async () => {
   c = await startTestCluster();
 });
@@ -20,8 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.stop();
 });
-
-const getJSON = async (...args: string[]): Promise<Doc> => JSON.parse(await c.kubectlOK(['get', ...args, '-o', 'json']));
 
 describe('the served documents', () => {
   it('/openapi/v3 lists every group-version and each document has the kinds', async () => {
@@ -112,7 +107,7 @@ describe('kubectl apply with the schemas served', () => {
     expect(r.stderr).not.toContain('error calculating patch');
     expect(r.stderr).toMatch(/PATCH https:\/\/[^ ]+\/apis\/apps\/v1\/namespaces\/default\/deployments\/merge\?fieldManager=kubectl-client-side-apply&fieldValidation=Strict 200/);
 
-    const d = await getJSON('deploy', 'merge');
+    const d = await getJSON(c, 'deploy', 'merge');
     const spec = d.spec.template.spec;
     expect(spec.containers.map((x: Doc) => x.name)).toEqual(['app']);
     const app = spec.containers[0];
@@ -133,7 +128,7 @@ describe('kubectl apply with the schemas served', () => {
     // extra entry, exactly as kubectl's built-in patch metadata would) and changes nothing.
     const again = await c.kubectl(['apply', '-f', v2]);
     expect(again.stderr).not.toContain('error calculating patch');
-    const same = await getJSON('deploy', 'merge');
+    const same = await getJSON(c, 'deploy', 'merge');
     expect(same.metadata.generation).toBe(d.metadata.generation);
     expect(same.spec).toEqual(d.spec);
   });
@@ -147,11 +142,11 @@ spec:
   ports: [${ports.map(([p, t]) => `{name: p${p}, port: ${p}, targetPort: ${t}}`).join(', ')}]
 `;
     expect(await c.kubectlOK(['apply', '-f', writeManifest(c, 'svc-v1.yaml', svc([[80, '8080'], [443, 'https']]))])).toBe('service/merge-svc created\n');
-    const before = await getJSON('svc', 'merge-svc');
+    const before = await getJSON(c, 'svc', 'merge-svc');
     const r = await c.kubectl(['apply', '-f', writeManifest(c, 'svc-v2.yaml', svc([[443, 'tls'], [8443, '8443']]))]);
     expect(r.stderr).not.toContain('error calculating patch');
     expect(r.stdout).toBe('service/merge-svc configured\n');
-    const after = await getJSON('svc', 'merge-svc');
+    const after = await getJSON(c, 'svc', 'merge-svc');
     expect(after.spec.ports.map((p: Doc) => [p.port, p.targetPort])).toEqual([
       [443, 'tls'],
       [8443, 8443],
@@ -163,6 +158,6 @@ spec:
     const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: oa-cm}\ndata: {k: "${v}"}\n`;
     expect(await c.kubectlOK(['create', '-f', writeManifest(c, 'cm1.yaml', cm('1'))])).toBe('configmap/oa-cm created\n');
     expect(await c.kubectlOK(['replace', '-f', writeManifest(c, 'cm2.yaml', cm('2'))])).toBe('configmap/oa-cm replaced\n');
-    expect((await getJSON('cm', 'oa-cm')).data).toEqual({ k: '2' });
+    expect((await getJSON(c, 'cm', 'oa-cm')).data).toEqual({ k: '2' });
   });
 });

@@ -108,11 +108,17 @@ class Scripted extends BaseController {
   }
 }
 
+/** A Scripted controller with `workers` workers, running, and its harness. */
+function runScripted(workers?: number): { h: Harness; c: Scripted } {
+  const h = harness(workers);
+  const c = new Scripted(h.ctx);
+  c.run();
+  return { h, c };
+}
+
 describe('BaseController', () => {
   it('runs options.workers workers per queue', async () => {
-    const h = harness(3);
-    const c = new Scripted(h.ctx);
-    c.run();
+    const { c } = runScripted(3);
     for (const k of ['a', 'b', 'c', 'd', 'e']) c.queue.add(k);
     await settle();
     expect([...c.running.keys()]).toEqual(['a', 'b', 'c']);
@@ -124,9 +130,7 @@ describe('BaseController', () => {
   });
 
   it('requeues conflicts and stale caches quietly and logs other failures the first time and every tenth retry', async () => {
-    const h = harness(1);
-    const c = new Scripted(h.ctx);
-    c.run();
+    const { h, c } = runScripted(1);
     c.queue.add('k');
     await settle();
     await c.finish('k', new ApiRequestError(409, undefined, 'the object has been modified'));
@@ -151,9 +155,7 @@ describe('BaseController', () => {
   });
 
   it('stop() resolves once the syncs in flight have returned', async () => {
-    const h = harness(2);
-    const c = new Scripted(h.ctx);
-    c.run();
+    const { c } = runScripted(2);
     c.queue.add('slow');
     await settle();
     let stopped = false;
@@ -168,9 +170,7 @@ describe('BaseController', () => {
   });
 
   it('runs periodic passes on the clock, logs a failing one, and stops them with the controller', async () => {
-    const h = harness();
-    const c = new Scripted(h.ctx);
-    c.run();
+    const { h, c } = runScripted();
     c.periodic(1000, 0);
     h.clock.advance(0);
     await settle();

@@ -16,49 +16,24 @@ import type { RuntimeContainer } from '../../src-main/kubelet/runtime.js';
 import { computePodStatus } from '../../src-main/kubelet/status.js';
 import { planVolumes } from '../../src-main/kubelet/volumes.js';
 import { FakeRuntime } from '../helpers/fakeRuntime.js';
+import { POD_UID, runtimeContainer, statusInput, testPod } from '../helpers/kubeletObjects.js';
 
 const NET = 'podnet';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
-const UID = 'uid-1';
+const UID = POD_UID;
 const BASE = 10_000;
 const MAX = 300_000;
 
 function mkPod(spec: Partial<Pod['spec']> = {}, meta: Partial<Pod['metadata']> = {}, status?: PodStatus): Pod {
-  return {
-    metadata: { name: 'p', namespace: 'ns', uid: UID, resourceVersion: '1', ...meta },
-    spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'img:1' }], ...spec } as Pod['spec'],
-    status: status ?? { phase: 'Pending', startTime: new Date(T0).toISOString() },
-  };
+  return testPod(spec, { resourceVersion: '1', ...meta }, status ?? { phase: 'Pending', startTime: new Date(T0).toISOString() });
 }
 
 // ---- computePodActions ----
 
 let seq = 0;
+/** An app container of pod p in sandbox `sb`, running for a minute, with an id of its own. */
 function ctr(over: Partial<RuntimeContainer>): RuntimeContainer {
-  const id = over.id ?? `id${++seq}`;
-  return {
-    id,
-    dockerName: id,
-    podUid: UID,
-    namespace: 'ns',
-    podName: 'p',
-    name: 'c',
-    kind: 'app',
-    attempt: 0,
-    specHash: '',
-    sandboxId: 'sb',
-    state: 'running',
-    created: T0 - 60_000,
-    startedMs: T0 - 60_000,
-    finishedMs: 0,
-    oomKilled: false,
-    image: 'img:1',
-    imageId: 'sha256:1',
-    ips: {},
-    labels: {},
-    tty: false,
-    ...over,
-  };
+  return runtimeContainer({ id: over.id ?? `id${++seq}`, sandboxId: 'sb', created: T0 - 60_000, startedMs: T0 - 60_000, imageId: 'sha256:1', ...over });
 }
 
 const sandbox = (over: Partial<RuntimeContainer> = {}) => ctr({ id: 'sb', name: 'POD', kind: 'sandbox', sandboxId: undefined, ips: { [NET]: '10.88.0.2' }, ...over });
@@ -181,16 +156,7 @@ describe('computePodActions: init containers', () => {
     const p = spec('Never');
     const insts = [init('i1', { state: 'exited', exitCode: 1, finishedMs: T0 - 1000 })];
     expect(starts(actions(p, [sandbox(), ...insts]))).toEqual([]);
-    const status = computePodStatus({
-      pod: p,
-      sandboxReady: true,
-      currentSandboxId: 'sb',
-      instances: (name) => insts.filter((r) => r.name === name),
-      waiting: new Map(),
-      ready: () => false,
-      started: () => false,
-      now: new Date(T0),
-    });
+    const status = computePodStatus(statusInput(p, insts, { ready: () => false, started: () => false, now: new Date(T0) }));
     expect(status.phase).toBe('Failed');
   });
 

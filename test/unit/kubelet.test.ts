@@ -18,10 +18,9 @@ import { computePodStatus, podPhase, statusPatch, type StatusInput } from '../..
 import { Demuxer } from '../../src-main/kubelet/streams.js';
 import { makeTar } from '../../src-main/kubelet/tar.js';
 import { atomicWriterEntries, copyEntries, planVolumes, projectKeys, subPathFiles } from '../../src-main/kubelet/volumes.js';
+import { runtimeContainer, statusInput, testPod } from '../helpers/kubeletObjects.js';
 
-function pod(spec: Partial<Pod['spec']>, meta: Partial<Pod['metadata']> = {}, status?: Pod['status']): Pod {
-  return { metadata: { name: 'p', namespace: 'ns', uid: 'uid-1', ...meta }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'img:1' }], ...spec } as Pod['spec'], status };
-}
+const pod = testPod;
 
 function svc(name: string, ns: string, ip: string, ports: Service['spec']['ports']): Service {
   return { metadata: { name, namespace: ns }, spec: { clusterIP: ip, ports } };
@@ -174,46 +173,13 @@ describe('kubelet back-off', () => {
   });
 });
 
+/** A container of pod p that started a second after it was created. */
 function rc(over: Partial<RuntimeContainer>): RuntimeContainer {
-  return {
-    id: 'id',
-    dockerName: 'n',
-    podUid: 'uid-1',
-    namespace: 'ns',
-    podName: 'p',
-    name: 'c',
-    kind: 'app',
-    attempt: 0,
-    specHash: '',
-    state: 'running',
-    created: Date.parse('2026-01-01T00:00:00Z'),
-    startedAt: '2026-01-01T00:00:01Z',
-    startedMs: Date.parse('2026-01-01T00:00:01Z'),
-    finishedMs: 0,
-    oomKilled: false,
-    image: 'img:1',
-    imageId: 'sha256:abc',
-    ips: {},
-    labels: {},
-    tty: false,
-    ...over,
-  };
+  return runtimeContainer({ dockerName: 'n', startedAt: '2026-01-01T00:00:01Z', startedMs: Date.parse('2026-01-01T00:00:01Z'), ...over });
 }
 
 function input(p: Pod, insts: RuntimeContainer[], extra: Partial<StatusInput> = {}): StatusInput {
-  return {
-    pod: p,
-    hostIP: '172.18.0.2',
-    podIP: '172.18.128.5',
-    sandboxReady: true,
-    currentSandboxId: 'sb',
-    instances: (name) => insts.filter((r) => r.name === name),
-    waiting: new Map(),
-    ready: () => true,
-    started: () => true,
-    now: new Date('2026-01-01T00:01:00Z'),
-    ...extra,
-  };
+  return statusInput(p, insts, { hostIP: '172.18.0.2', podIP: '172.18.128.5', ...extra });
 }
 
 describe('kubelet pod status', () => {

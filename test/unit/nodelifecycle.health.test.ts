@@ -105,21 +105,17 @@ describe('zones', () => {
   it('rate limits with a token bucket', () => {
     const clock = new ManualClock(0);
     const b = new TokenBucket(1, 1, clock);
-    expect(b.take()).toBe(true);
-    clock.set(500);
-    expect(b.take()).toBe(false);
-    clock.set(1000);
-    expect(b.take()).toBe(true);
+    /** Whether a token can be taken at `ms` on the clock. */
+    const takeAt = (ms: number) => {
+      clock.set(ms);
+      return b.take();
+    };
+    expect([takeAt(0), takeAt(500), takeAt(1000)]).toEqual([true, false, true]);
     clock.set(2000);
     b.setRate(0);
-    clock.set(10_000);
-    expect(b.take()).toBe(false);
+    expect(takeAt(10_000)).toBe(false);
     b.setRate(2);
-    expect(b.take()).toBe(true);
-    clock.set(10_400);
-    expect(b.take()).toBe(false);
-    clock.set(10_500);
-    expect(b.take()).toBe(true);
+    expect([b.take(), takeAt(10_400), takeAt(10_500)]).toEqual([true, false, true]);
   });
 
   it('holds at most burst tokens and gains nothing from a clock stepped back', () => {

@@ -48,16 +48,20 @@ class ManualSync {
   }
 }
 
-function start(q: WorkQueue, s: ManualSync, workers = 4, errors: string[] = []): Promise<void> {
-  return q.run(workers, s.sync, (key, err) => errors.push(`${key}: ${(err as Error).message}`));
+/** A WorkQueue on a ManualClock at `t0`, run by `workers` ManualSync workers; the failures it reports land in `errors`. */
+function running(t0: number, opts: { workers?: number; baseDelayMs?: number; maxDelayMs?: number } = {}) {
+  const { workers = 4, ...delays } = opts;
+  const clock = new ManualClock(t0);
+  const q = new WorkQueue({ clock, ...delays });
+  const s = new ManualSync();
+  const errors: string[] = [];
+  const done = q.run(workers, s.sync, (key, err) => errors.push(`${key}: ${(err as Error).message}`));
+  return { clock, q, s, errors, done };
 }
 
 describe('WorkQueue', () => {
   it('dedupes queued keys and never runs one key on two workers; a re-add while running runs it once more after', async () => {
-    const clock = new ManualClock(0);
-    const q = new WorkQueue({ clock });
-    const s = new ManualSync();
-    const done = start(q, s);
+    const { q, s, done } = running(0);
     q.add('a');
     q.add('a');
     q.add('b');
@@ -78,54 +82,41 @@ describe('WorkQueue', () => {
   });
 
   it('retries a failing key after base, 2x base, 4x base ... up to the maximum, and starts over once it succeeds', async () => {
-    const clock = new ManualClock(0);
-    const q = new WorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 300 });
-    const s = new ManualSync();
-    const errors: string[] = [];
-    const done = start(q, s, 1, errors);
+    const { clock, q, s, errors, done } = running(0, { workers: 1, baseDelayMs: 100, maxDelayMs: 300 });
+    /** How many times k has run once `ms` more have passed on the clock. */
+    const runsAfter = async (ms: number) => {
+      clock.advance(ms);
+      await settle();
+      return s.count('k');
+    };
     q.add('k');
     await settle();
     await s.finish('k', new Error('transient'));
     expect(errors).toEqual(['k: transient']);
     expect(q.retries('k')).toBe(1);
-    clock.advance(99);
-    await settle();
-    expect(s.count('k')).toBe(1);
-    clock.advance(1);
-    await settle();
-    expect(s.count('k')).toBe(2);
+    expect(await runsAfter(99)).toBe(1);
+    expect(await runsAfter(1)).toBe(2);
 
     await s.finish('k', new Error('again'));
-    clock.advance(199);
-    await settle();
-    expect(s.count('k')).toBe(2);
-    clock.advance(1);
-    await settle();
-    expect(s.count('k')).toBe(3);
+    expect(await runsAfter(199)).toBe(2);
+    expect(await runsAfter(1)).toBe(3);
 
     await s.finish('k', new Error('again')); // 400 ms is capped at 300
-    clock.advance(300);
-    await settle();
-    expect(s.count('k')).toBe(4);
+    expect(await runsAfter(300)).toBe(4);
 
     await s.finish('k');
     expect(q.retries('k')).toBe(0);
     q.add('k');
     await settle();
     await s.finish('k', new Error('new trouble'));
-    clock.advance(100); // back to the base delay
-    await settle();
-    expect(s.count('k')).toBe(6);
+    expect(await runsAfter(100)).toBe(6); // back to the base delay
     await s.finish('k');
     q.shutDown();
     await done;
   });
 
   it('adds a key after its delay on the clock, keeping the earlier time when added for later twice', async () => {
-    const clock = new ManualClock(1000);
-    const q = new WorkQueue({ clock });
-    const s = new ManualSync();
-    const done = start(q, s);
+    const { clock, q, s, done } = running(1000);
     q.addAfter('x', 500);
     q.addAfter('x', 2000); // later: the 500 ms stands
     expect(clock.pendingTimers).toBe(1);
@@ -157,11 +148,10 @@ describe('WorkQueue', () => {
   });
 
   it('on shutdown drops pending delays, ignores new keys and resolves run once the workers return', async () => {
-    const clock = new ManualClock(0);
-    const q = new WorkQueue({ clock });
-    const s = new ManualSync();
+    const r = running(0);
+    const { clock, q, s } = r;
     let finished = false;
-    const done = start(q, s).then(() => {
+    const done = r.done.then(() => {
       finished = true;
     });
     q.add('busy');
