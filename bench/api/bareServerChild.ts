@@ -2,12 +2,14 @@ import https from 'node:https';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { serve } from '../lib/probe.cjs';
 
 // The floor for the API benchmarks: a bare Node HTTPS server with the same TLS setup as the API
 // server (the cluster's ECDSA P-256 serving certificate from <pki dir>, argv[2]; same keep-alive
 // timeout) that reads the request body and answers a small JSON body. `GET /big?bytes=N` answers
 // an N-byte JSON body (built once per size) as the floor for large LISTs. Prints
-// `READY <url>`; exits on SIGTERM, SIGINT or when stdin closes.
+// `READY <url>`; exits on SIGTERM, SIGINT or when stdin closes. Answers the probe commands of
+// bench/lib/probe.cjs on stdin, as the API server's child does, so both are measured alike.
 
 const SMALL = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 });
 const big = new Map<number, Buffer>();
@@ -55,8 +57,7 @@ function main(): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
+  serve({}, stop);
   process.stdin.resume();
 }
 

@@ -31,7 +31,7 @@ export interface Cluster {
   registerMs: number;
   /** Sends a command to the control plane child and waits for its answer (bounded by timeoutMs). */
   command<T = Record<string, unknown>>(cmd: string, timeoutMs?: number): Promise<T>;
-  /** Stops the pool, then the control plane. */
+  /** Stops the pool, then the control plane, and removes its data folder. */
   stop(): Promise<void>;
   /** With cpuProfDir: starts the V8 profiler in the control plane child (its main thread). */
   profileStart(): Promise<void>;
@@ -88,6 +88,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       if (pc !== 0) o.log(`    hollow pool exited with ${pc}: ${pool.stderr().slice(-1500)}`);
       const cc = await cp.stop(30_000);
       if (cc !== 0) o.log(`    control plane exited with ${cc}: ${cp.stderr().slice(-1500)}`);
+      // Its data goes with it: only running clusters have data in the run's temp folder, and a
+      // running one removes its own if this process is killed (controlPlaneChild.ts).
+      if (o.dataDir) fs.rmSync(o.dataDir, { recursive: true, force: true });
     },
     async profileStart() {
       if (!o.cpuProfDir) return;

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 // Child processes for the benchmarks (the API server and the bare HTTPS floor run outside the
-// client's event loop). A child is ready when a line of its stdout matches `ready`; it is stopped
-// by its own pid with SIGTERM, then SIGKILL after a grace period.
+// client's event loop). A child is ready when a line of its stdout matches `ready`. Each runs in a
+// process group of its own (detached), so that stopping it reaches whatever it started too: it is
+// stopped by its group with SIGTERM, then SIGKILL after a grace period. Its stdin stays open as a
+// pipe, and every child treats the pipe's end as "the benchmark is gone" and stops, so even a
+// benchmark killed with SIGKILL leaves no child running.
 
 export interface Child {
   proc: ChildProcess;
@@ -18,21 +22,37 @@ export interface Child {
 
 const live = new Set<ChildProcess>();
 
-/** Kills every child still running (for the exit path of the parent). */
-export function killAllChildren(): void {
-  for (const p of live) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
+/** Sends `signal` to the child's whole process group (it leads one: spawned detached). */
+function signalGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (p.pid) process.kill(-p.pid, signal);
+    else p.kill(signal);
+  } catch {
+    /* already gone */
   }
 }
 
-export function startChild(opts: { cmd: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number; name: string }): Promise<Child> {
+/** Kills every child still running, with its process group (for the exit path of the parent). */
+export function killAllChildren(): void {
+  for (const p of live) signalGroup(p, 'SIGKILL');
+}
+
+export function startChild(opts: {
+  cmd: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  ready: RegExp;
+  timeoutMs: number;
+  name: string;
+  /** Every chunk of the child's output as it arrives, with its arrival time (performance.now()). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string, at: number) => void;
+}): Promise<Child> {
   return new Promise((resolve, reject) => {
     // stdin stays open as a pipe: children treat its end as "the parent is gone" and exit.
-    const proc = spawn(opts.cmd, opts.args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // detached: a process group of its own (see signalGroup); a Ctrl-C in the terminal reaches only
+    // this process, whose SIGINT handler (setUpRun) stops the children in order.
+    const proc = spawn(opts.cmd, opts.args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     live.add(proc);
     let out = '';
     let err = '';
@@ -53,7 +73,7 @@ export function startChild(opts: { cmd: string; args: string[]; cwd?: string; en
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
-      proc.kill('SIGKILL');
+      signalGroup(proc, 'SIGKILL');
       reject(new Error(`${opts.name} was not ready within ${opts.timeoutMs} ms:\n${err.slice(-4000)}${out.slice(-2000)}`));
     }, opts.timeoutMs);
     proc.on('error', (e) => {
@@ -64,10 +84,12 @@ export function startChild(opts: { cmd: string; args: string[]; cwd?: string; en
     });
     proc.stderr!.setEncoding('utf8');
     proc.stderr!.on('data', (d: string) => {
+      opts.onOutput?.('stderr', d, performance.now());
       err = (err + d).slice(-65536);
     });
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (d: string) => {
+      opts.onOutput?.('stdout', d, performance.now());
       out = (out + d).slice(-65536);
       if (settled) return;
       const m = out.match(opts.ready);
@@ -80,10 +102,12 @@ export function startChild(opts: { cmd: string; args: string[]; cwd?: string; en
         stderr: () => err,
         async stop(graceMs = 10_000) {
           if (exitCode !== undefined) return exitCode;
-          proc.kill('SIGTERM');
-          const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+          signalGroup(proc, 'SIGTERM');
+          const t = setTimeout(() => signalGroup(proc, 'SIGKILL'), graceMs);
           const code = await exited;
           clearTimeout(t);
+          // Anything the child started and left behind in its group goes with it.
+          signalGroup(proc, 'SIGKILL');
           return code;
         },
       });
@@ -91,8 +115,25 @@ export function startChild(opts: { cmd: string; args: string[]; cwd?: string; en
   });
 }
 
-/** A temp folder and an exit path that kills the children and removes it; plus a watchdog. */
-export function setUpRun(name: string, watchdogMs: number, log: (s: string) => void): { tmp: string; cleanup: () => void } {
+export interface Run {
+  tmp: string;
+  /** Kills the children (with their process groups) and removes the temp folder; synchronous. */
+  cleanup: () => void;
+  /**
+   * Registers an asynchronous step of the teardown (e.g. `flotilla down`), run before cleanup()
+   * by finish() and on SIGINT/SIGTERM/watchdog, each bounded in time. (A plain process exit can
+   * only run the synchronous part.)
+   */
+  onTeardown: (what: string, fn: () => Promise<unknown>, maxMs?: number) => void;
+  /** Runs the teardown steps (in reverse order of registration), then cleanup(). */
+  finish: () => Promise<void>;
+}
+
+/**
+ * A temp folder, a teardown that runs on every way out (normal end, failure, SIGINT, SIGTERM,
+ * the watchdog; the synchronous part on any exit), and a watchdog.
+ */
+export function setUpRun(name: string, watchdogMs: number, log: (s: string) => void): Run {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `flotilla-bench-${name}-`));
   let cleaned = false;
   const cleanup = () => {
@@ -101,21 +142,42 @@ export function setUpRun(name: string, watchdogMs: number, log: (s: string) => v
     killAllChildren();
     fs.rmSync(tmp, { recursive: true, force: true });
   };
-  process.on('exit', cleanup);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      log(`${sig}: stopping`);
+  const steps: { what: string; fn: () => Promise<unknown>; maxMs: number }[] = [];
+  let finishing: Promise<void> | undefined;
+  const finish = () =>
+    (finishing ??= (async () => {
+      for (const s of [...steps].reverse()) {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([s.fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not done within ${s.maxMs} ms`)), s.maxMs)))]);
+        } catch (e) {
+          log(`teardown: ${s.what}: ${(e as Error).message}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
       cleanup();
-      process.exit(130);
-    });
-  }
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the run exceeded ${watchdogMs / 1000} s; stopping (NOT MET: the run did not finish)`);
-    cleanup();
-    process.exit(2);
-  }, watchdogMs);
+    })());
+  process.on('exit', cleanup);
+  const bail = (why: string, code: number) => {
+    log(why);
+    void finish().finally(() => process.exit(code));
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => bail(`${sig}: stopping`, 130));
+  const watchdog = setTimeout(() => bail(`watchdog: the run exceeded ${watchdogMs / 1000} s; stopping (NOT MET: the run did not finish)`, 2), watchdogMs);
   watchdog.unref();
-  return { tmp, cleanup };
+  return { tmp, cleanup, finish, onTeardown: (what, fn, maxMs = 60_000) => steps.push({ what, fn, maxMs }) };
+}
+
+/**
+ * Starts bench/lib/reaper.cjs for the run's Docker cluster names: detached, with a pipe as stdin
+ * that closes however this process ends (SIGKILL included), whereupon it removes every Docker
+ * object labelled with those names. It keeps nothing of this process alive.
+ */
+export function startReaper(clusterNames: string[]): void {
+  const proc = spawn(process.execPath, [path.join(__dirname, 'reaper.cjs'), ...clusterNames], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  proc.unref();
+  (proc.stdin as unknown as { unref?: () => void }).unref?.();
 }
 
 /**

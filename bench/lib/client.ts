@@ -80,7 +80,10 @@ export class Client {
 export interface ClosedLoopResult {
   /** Operations that completed (2xx). */
   ok: number;
+  /** Operations answered with a non-2xx status or that failed (connection error, timeout). */
   errors: number;
+  /** Operations never sent because the time limit came first (count as failures). */
+  unsent: number;
   /** First few error descriptions. */
   errorSamples: string[];
   elapsedMs: number;
@@ -125,11 +128,13 @@ export async function closedLoop(opts: { concurrency: number; total: number; max
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
-  return { ok, errors, errorSamples, elapsedMs: performance.now() - t0, latencies, truncated };
+  return { ok, errors, unsent: Math.max(0, opts.total - next), errorSamples, elapsedMs: performance.now() - t0, latencies, truncated };
 }
 
 export interface OpenLoopResult {
   sent: number;
+  /** Operations never sent because the time limit came first (count as failures). */
+  unsent: number;
   ok: number;
   errors: number;
   errorSamples: string[];
@@ -140,12 +145,14 @@ export interface OpenLoopResult {
   fromSend: number[];
   /** How late requests were handed over relative to their schedule (client lag), ms. */
   sendLag: number[];
+  /** For each entry of fromSchedule: when that request was due, epoch ms (to line up with a server's probe). */
+  dueEpoch: number[];
 }
 
 /** Issues `total` operations at a fixed rate regardless of completions (open loop). */
 export async function openLoop(opts: { ratePerSec: number; total: number; maxMs: number; op: (i: number) => Promise<Response> }): Promise<OpenLoopResult> {
   const interval = 1000 / opts.ratePerSec;
-  const res: OpenLoopResult = { sent: 0, ok: 0, errors: 0, errorSamples: [], elapsedMs: 0, fromSchedule: [], fromSend: [], sendLag: [] };
+  const res: OpenLoopResult = { sent: 0, unsent: 0, ok: 0, errors: 0, errorSamples: [], elapsedMs: 0, fromSchedule: [], fromSend: [], sendLag: [], dueEpoch: [] };
   const inflight: Promise<void>[] = [];
   const start = performance.now() + 20;
   const deadline = start + opts.maxMs;
@@ -162,6 +169,7 @@ export async function openLoop(opts: { ratePerSec: number; total: number; maxMs:
               res.ok++;
               res.fromSend.push(r.ms);
               res.fromSchedule.push(sentAt - due + r.ms);
+              res.dueEpoch.push(performance.timeOrigin + due);
             } else {
               res.errors++;
               if (res.errorSamples.length < 5) res.errorSamples.push(`#${i}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
@@ -187,5 +195,6 @@ export async function openLoop(opts: { ratePerSec: number; total: number; maxMs:
   });
   await Promise.all(inflight);
   res.elapsedMs = performance.now() - start;
+  res.unsent = opts.total - res.sent;
   return res;
 }

@@ -17,7 +17,7 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-function statusKB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number | undefined {
+function statusKB(pid: number | undefined, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number | undefined {
   if (!pid) return undefined;
   try {
     const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
@@ -33,32 +33,55 @@ export function rssMB(pid: number | undefined): number | undefined {
   return kb === undefined ? undefined : round(kb / 1024, 1);
 }
 
+/**
+ * Current anonymous resident memory, MB (MiB): the heap and other private memory, without the
+ * file-backed pages (the node binary, mapped libraries) that RSS also counts and that the
+ * kernel can drop and share.
+ */
+export function anonMB(pid: number | undefined): number | undefined {
+  const kb = statusKB(pid, 'RssAnon');
+  return kb === undefined ? undefined : round(kb / 1024, 1);
+}
+
 /** Peak resident set size since the process started (the kernel's high-water mark), MB (MiB). */
 export function peakRssMB(pid: number | undefined): number | undefined {
   const kb = statusKB(pid, 'VmHWM');
   return kb === undefined ? undefined : round(kb / 1024, 1);
 }
 
-/** Busy CPU seconds of the whole machine so far, all cores (/proc/stat: everything but idle and iowait). */
-export function machineBusySeconds(): number | undefined {
+function machineTicks(): number[] | undefined {
   try {
     const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    return (total - v[3]! - v[4]!) / 100;
+    return line.trim().split(/\s+/).slice(1).map(Number);
   } catch {
     return undefined;
   }
 }
 
+/** Busy CPU seconds of the whole machine so far, all cores (/proc/stat: everything but idle and iowait). */
+export function machineBusySeconds(): number | undefined {
+  const v = machineTicks();
+  if (!v) return undefined;
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - v[3]! - v[4]! - (v[7] ?? 0)) / 100;
+}
+
+/** CPU seconds the hypervisor gave to others while this machine's CPUs wanted to run (steal). */
+export function machineStealSeconds(): number | undefined {
+  const v = machineTicks();
+  return v?.[7] === undefined ? undefined : v[7] / 100;
+}
+
 /**
  * CPU seconds of several processes (by pid; process.pid for this one) between construction and
  * read(), plus `otherProcesses`: the machine's busy CPU seconds not spent by them (other work
- * on the machine competing for its cores during the measurement).
+ * on the machine competing for its cores during the measurement), and `steal` when the
+ * hypervisor took CPU time from this machine's cores (only when there was some).
  */
 export class CpuMeter {
   private readonly start = new Map<string, number | undefined>();
   private readonly machine0 = machineBusySeconds();
+  private readonly steal0 = machineStealSeconds();
   constructor(private readonly pids: Record<string, number | undefined>) {
     for (const [k, pid] of Object.entries(pids)) this.start.set(k, cpuSeconds(pid));
   }
@@ -73,13 +96,19 @@ export class CpuMeter {
     }
     const m1 = machineBusySeconds();
     if (m1 !== undefined && this.machine0 !== undefined) out.otherProcesses = round(Math.max(0, m1 - this.machine0 - ours), 2);
+    const s1 = machineStealSeconds();
+    if (s1 !== undefined && this.steal0 !== undefined && s1 > this.steal0) out.steal = round(s1 - this.steal0, 2);
     return out;
   }
 }
 
-/** Samples a process's RSS every intervalMs (bounded by maxSamples) until stop(). */
+/**
+ * Samples a process's RSS and anonymous RSS every intervalMs (bounded by maxSamples) until
+ * stop(). The kernel keeps a high-water mark of RSS only (VmHWM): the anonymous peak is the
+ * largest sample.
+ */
 export class RssSampler {
-  readonly samples: { t: number; rssMB: number }[] = [];
+  readonly samples: { t: number; rssMB: number; anonMB?: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly t0 = Date.now();
   constructor(
@@ -89,14 +118,15 @@ export class RssSampler {
   ) {
     this.timer = setInterval(() => {
       const r = rssMB(this.pid);
-      if (r !== undefined && this.samples.length < maxSamples) this.samples.push({ t: Date.now() - this.t0, rssMB: r });
+      if (r !== undefined && this.samples.length < maxSamples) this.samples.push({ t: Date.now() - this.t0, rssMB: r, anonMB: anonMB(this.pid) });
     }, intervalMs);
     this.timer.unref();
   }
-  stop(): { maxSampledMB: number | undefined; peakHwmMB: number | undefined } {
+  stop(): { maxSampledMB: number | undefined; maxSampledAnonMB: number | undefined; peakHwmMB: number | undefined } {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const maxSampledMB = this.samples.length ? Math.max(...this.samples.map((s) => s.rssMB)) : undefined;
-    return { maxSampledMB, peakHwmMB: peakRssMB(this.pid) };
+    const anon = this.samples.map((s) => s.anonMB).filter((x): x is number => x !== undefined);
+    return { maxSampledMB, maxSampledAnonMB: anon.length ? Math.max(...anon) : undefined, peakHwmMB: peakRssMB(this.pid) };
   }
 }

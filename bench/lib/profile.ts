@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { SourceMap } from 'node:module';
 import { round } from './stats.js';
 
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time per area of the code (src-main/<dir>,
@@ -6,7 +8,7 @@ import { round } from './stats.js';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   hitCount?: number;
   children?: number[];
 }
@@ -147,6 +149,39 @@ export function renderProfile(s: ProfileSummary, areas = 12, fns = 15): string {
   lines.push('  project functions by inclusive time:');
   for (const f of s.topInclusive.slice(0, fns)) lines.push(`    ${String(f.pctOfBusy).padStart(5)}%  ${f.sec.toFixed(2).padStart(7)} s  ${f.fn}  ${f.where}`);
   return lines.join('\n');
+}
+
+// ---- bundles (dist/cli.cjs, the kubelet bundle): positions mapped back to their sources ----
+
+/**
+ * Rewrites the call frames of a profile that point into the bundle (url ending in
+ * `bundleName`) to their original files (absolute paths under `root`) and lines. Returns the
+ * number of frames mapped.
+ */
+export function remapProfile(profile: { nodes: ProfileNode[] }, sourceMap: unknown, bundleName: string, root: string): number {
+  const sm = new SourceMap(sourceMap as ConstructorParameters<typeof SourceMap>[0]);
+  const distDir = path.join(root, 'dist');
+  let mapped = 0;
+  for (const n of profile.nodes) {
+    const f = n.callFrame;
+    if (!f.url.endsWith(bundleName)) continue;
+    const e = sm.findEntry(f.lineNumber, f.columnNumber ?? 0) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+    if (!e?.originalSource) continue;
+    const src = e.originalSource.replace(/^file:\/\//, '');
+    f.url = `file://${path.isAbsolute(src) ? src : path.resolve(distDir, src)}`;
+    f.lineNumber = e.originalLine ?? 0;
+    f.columnNumber = e.originalColumn ?? 0;
+    mapped++;
+  }
+  return mapped;
+}
+
+export function writeRemapped(file: string, profileText: string, sourceMap: unknown, bundleName: string, root: string): { file: string; mapped: number } {
+  const profile = JSON.parse(profileText) as { nodes: ProfileNode[] };
+  const mapped = remapProfile(profile, sourceMap, bundleName, root);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(profile));
+  return { file, mapped };
 }
 
 // `tsx bench/lib/profile.ts <file.cpuprofile>` prints the summary.

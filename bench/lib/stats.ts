@@ -7,7 +7,12 @@ export interface LatencySummary {
   p90: number;
   p99: number;
   max: number;
+  /** With 100 samples or fewer the nearest-rank p99 is the maximum: not a percentile worth quoting. */
+  p99IsMax: boolean;
 }
+
+/** Samples needed for a nearest-rank p99 that is not the maximum. */
+export const MIN_SAMPLES_FOR_P99 = 101;
 
 /** Nearest-rank percentile of an ascending array; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -27,6 +32,7 @@ export function summarize(latencies: ArrayLike<number>): LatencySummary {
     p90: round(percentile(s, 90)),
     p99: round(percentile(s, 99)),
     max: round(s.length ? s[s.length - 1]! : NaN),
+    p99IsMax: s.length < MIN_SAMPLES_FOR_P99,
   };
 }
 

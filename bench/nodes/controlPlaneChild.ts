@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import inspector from 'node:inspector';
-import readline from 'node:readline';
+import { CpuProfiler, serve } from '../lib/probe.cjs';
 import { startControlPlane, type ControlPlane } from '../../src-main/controlplane.js';
+import { createLogger } from '../../src-main/api/log.js';
 
 // Child process of bench:nodes: calls startControlPlane with Docker nodes (scheduler and
 // controllers on, API server on a free loopback port, data in argv's dataDir) exactly as the
@@ -12,11 +11,10 @@ import { startControlPlane, type ControlPlane } from '../../src-main/controlplan
 // are its breakdown. Prints `READY <url> <kubeconfig>` when startControlPlane returned.
 //
 // argv[2] is a JSON ChildConfig. Commands arrive on stdin as `<id> <command>`, answered on stdout
-// as `REPLY <id> <json>`:
+// as `REPLY <id> <json>` (bench/lib/probe.cjs, which also answers profile-start, profile-stop
+// FILE, memory and the event loop probe):
 //   marks              the marks so far
 //   delete-cluster     cp.docker.cluster.deleteCluster(): every container, volume and network of the cluster
-//   profile-start      starts the V8 CPU profiler on this (the main) thread
-//   profile-stop FILE  stops it and writes the .cpuprofile to FILE
 // On SIGTERM/SIGINT it stops the control plane (node containers keep running, as in the CLI);
 // when stdin closes (the benchmark process is gone) it deletes the cluster first, so a crashed
 // benchmark leaves nothing behind.
@@ -45,16 +43,8 @@ async function main(): Promise<void> {
     if (marks.length < 10_000) marks.push({ t: nowMs(), what, detail });
   };
   let cp: ControlPlane | undefined;
-  let startSession: inspector.Session | undefined;
-  if (cfg.profileStartFile) {
-    startSession = new inspector.Session();
-    startSession.connect();
-    const s = startSession;
-    const p = (m: string, params?: object) => new Promise<void>((resolve, reject) => s.post(m, params ?? {}, (err) => (err ? reject(err) : resolve())));
-    await p('Profiler.enable');
-    await p('Profiler.setSamplingInterval', { interval: 1000 });
-    await p('Profiler.start');
-  }
+  const startProfiler = cfg.profileStartFile ? new CpuProfiler() : undefined;
+  await startProfiler?.start();
   mark('call');
   try {
     cp = await startControlPlane({
@@ -67,58 +57,23 @@ async function main(): Promise<void> {
       clusterName: cfg.clusterName,
       ...(cfg.nodeEnv ? { nodeEnv: cfg.nodeEnv } : {}),
       onImageProgress: (e) => mark('image', e),
-      log: (l) => mark('log', l),
+      log: createLogger({ write: (l) => mark('log', l) }),
     });
   } catch (e) {
     mark('error', String((e as Error)?.stack ?? e));
     throw e;
   }
   mark('returned');
-  if (startSession && cfg.profileStartFile) {
-    const s = startSession;
-    const file = cfg.profileStartFile;
-    await new Promise<void>((resolve) =>
-      s.post('Profiler.stop', (err, res) => {
-        if (!err) fs.writeFileSync(file, JSON.stringify(res.profile));
-        s.disconnect();
-        resolve();
-      }),
-    );
-  }
+  if (startProfiler && cfg.profileStartFile) await startProfiler.stop(cfg.profileStartFile).catch(() => undefined);
   process.stdout.write(`READY ${cp.url} ${cp.kubeconfigPath}\n`);
 
-  const reply = (id: string, v: unknown) => process.stdout.write(`REPLY ${id} ${JSON.stringify(v)}\n`);
-  let session: inspector.Session | undefined;
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
-  const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    const [id = '?', cmd, arg] = line.trim().split(/\s+/);
-    void (async () => {
-      try {
-        if (cmd === 'marks') reply(id, { marks, pid: process.pid });
-        else if (cmd === 'delete-cluster') {
-          const report = await cp!.docker!.cluster.deleteCluster();
-          reply(id, { report });
-        } else if (cmd === 'profile-start') {
-          session = new inspector.Session();
-          session.connect();
-          await post('Profiler.enable');
-          await post('Profiler.setSamplingInterval', { interval: 1000 });
-          await post('Profiler.start');
-          reply(id, { ok: true });
-        } else if (cmd === 'profile-stop' && arg && session) {
-          const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-          session.disconnect();
-          session = undefined;
-          fs.writeFileSync(arg, JSON.stringify(profile));
-          reply(id, { ok: true, file: arg });
-        } else reply(id, { error: `unknown command ${line}` });
-      } catch (e) {
-        reply(id, { error: String((e as Error)?.stack ?? e) });
-      }
-    })();
-  });
+  serve(
+    {
+      marks: async () => ({ marks, pid: process.pid }),
+      'delete-cluster': async () => ({ report: await cp!.docker!.cluster.deleteCluster() }),
+    },
+    () => void stop(true),
+  );
 
   let stopping = false;
   const stop = async (deleteFirst: boolean) => {
@@ -135,8 +90,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop(false));
   process.on('SIGINT', () => void stop(false));
-  process.stdin.on('end', () => void stop(true));
-  process.stdin.on('error', () => void stop(true));
 }
 
 main().catch((e) => {

@@ -78,11 +78,14 @@ export interface PodFloorSample {
 /**
  * Floor of one pod: a sandbox (the pause image on the network, IPC shareable, as the kubelet
  * makes it), its inspect for the address, an app container joined to its network and IPC
- * namespaces, started; optionally polled over HTTP from this process until it answers 200.
+ * namespaces, started; optionally probed over HTTP from this process until it answers 200, with
+ * the readiness probe's own period: one probe every `periodMs` from the start of the floor pod
+ * (as the kubelet's prober ticks from when it takes the pod, not from the container's start),
+ * each with the probe's timeout.
  */
 export async function floorPod(
   docker: Docker,
-  o: { network: string; pauseImage: string; appImage: string; name: string; floorName: string; http?: { port: number; path: string }; created?: (id: string) => void },
+  o: { network: string; pauseImage: string; appImage: string; name: string; floorName: string; http?: { port: number; path: string; periodMs: number; timeoutMs: number }; created?: (id: string) => void },
 ): Promise<PodFloorSample> {
   const labels = { [CLUSTER_LABEL]: o.floorName };
   const t0 = nowMs();
@@ -122,19 +125,27 @@ export async function floorPod(
   if (o.http) {
     if (!ip) throw new Error(`floor sandbox ${o.name} has no address on ${o.network}`);
     const deadline = t0 + 30_000;
+    const period = o.http.periodMs;
+    // Ticks at t0 + k x period; a tick before the app started finds nothing to probe (the
+    // kubelet skips a container that is not running), so the first probe is the first tick
+    // after the start; ticks missed while a probe was out are skipped.
+    const nextTick = async () => {
+      await sleep(Math.ceil((nowMs() - t0) / period) * period + t0 - nowMs());
+    };
     for (;;) {
-      if (await httpOk(ip, o.http.port, o.http.path)) break;
+      await nextTick();
+      if (await httpOk(ip, o.http.port, o.http.path, o.http.timeoutMs)) break;
       if (nowMs() > deadline) throw new Error(`floor app ${o.name} did not answer on ${ip}:${o.http.port} within 30 s`);
-      await sleep(5);
+      await sleep(1); // past this tick
     }
     sample.answeredMs = nowMs() - t0;
   }
   return sample;
 }
 
-function httpOk(host: string, port: number, path: string): Promise<boolean> {
+function httpOk(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path, agent: false, timeout: 1000 }, (res) => {
+    const req = http.get({ host, port, path, agent: false, timeout: timeoutMs }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
     });

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { SourceMap } from 'node:module';
 
 // CPU profiles of the kubelets inside the node containers (BENCH_CPU_PROF=1).
 //
@@ -12,7 +9,8 @@ import { SourceMap } from 'node:module';
 // it) writes the profile so far plus process.memoryUsage() and V8 heap statistics to
 // <dir>/kubelet-<n>.cpuprofile / .mem.json and starts a new profile. One profile per benchmark
 // phase. Positions in the bundle are mapped back to src-main/... and node_modules/... with the
-// bundle's source map (copied out of the image), so bench/lib/profile.ts can summarise them.
+// bundle's source map (copied out of the image) with bench/lib/profile.ts writeRemapped, so it
+// can summarise them.
 
 export const PROFILE_DIR = '/tmp/flotilla-kubelet-prof';
 
@@ -38,41 +36,4 @@ export function profilerNodeOptions(dir = PROFILE_DIR): string {
     '});',
   ].join('\n');
   return `--import=data:text/javascript,${encodeURIComponent(code)}`;
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number; scriptId?: string };
-  children?: number[];
-}
-
-/**
- * Rewrites the call frames of a profile that point into the bundle (url ending in
- * `bundleName`) to their original files (absolute paths under `root`) and lines. Returns the
- * number of frames mapped.
- */
-export function remapProfile(profile: { nodes: ProfileNode[] }, sourceMap: unknown, bundleName: string, root: string): number {
-  const sm = new SourceMap(sourceMap as ConstructorParameters<typeof SourceMap>[0]);
-  const distDir = path.join(root, 'dist');
-  let mapped = 0;
-  for (const n of profile.nodes) {
-    const f = n.callFrame;
-    if (!f.url.endsWith(bundleName)) continue;
-    const e = sm.findEntry(f.lineNumber, f.columnNumber) as { originalSource?: string; originalLine?: number; originalColumn?: number };
-    if (!e?.originalSource) continue;
-    const src = e.originalSource.replace(/^file:\/\//, '');
-    f.url = `file://${path.isAbsolute(src) ? src : path.resolve(distDir, src)}`;
-    f.lineNumber = e.originalLine ?? 0;
-    f.columnNumber = e.originalColumn ?? 0;
-    mapped++;
-  }
-  return mapped;
-}
-
-export function writeRemapped(file: string, profileText: string, sourceMap: unknown, bundleName: string, root: string): { file: string; mapped: number } {
-  const profile = JSON.parse(profileText) as { nodes: ProfileNode[] };
-  const mapped = remapProfile(profile, sourceMap, bundleName, root);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(profile));
-  return { file, mapped };
 }

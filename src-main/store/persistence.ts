@@ -1,22 +1,27 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import Datastore from 'nedb-promises';
+import { appendAll, closeDatafile, openDatafile, readDatafile, reopen, swapIn, syncFolder, writeSnapshot } from './datafile.js';
 
-// The durable half of the store: an append-only version log kept in one nedb-promises datafile.
+// The durable half of the store: an append-only version log in one datafile (datafile.ts: the
+// line format of @seald-io/nedb, which earlier versions wrote through nedb-promises).
 //
 // Every write appends a document {_id: <resourceVersion>, r: resource, k: key, j: json} (or a
 // tombstone {..., d: 1} for a deletion). Writes that arrive in the same event-loop turn are
-// appended with ONE nedb insert (one appendFile), which is what lets the store acknowledge
-// thousands of durable writes per second: nedb appends the batch before its promise resolves, so
-// an acknowledged write survives `kill -9` of the process.
+// appended with ONE write(2) to the open datafile (datafile.ts says why a synchronous one),
+// which is what lets the store acknowledge thousands of durable writes per second: the batch is
+// in the file (in the OS) before the append resolves, so an acknowledged write survives
+// `kill -9` of the process.
 //
-// Objects are stored as JSON strings rather than nedb documents because Kubernetes keys
+// Objects are stored as JSON strings rather than documents because Kubernetes keys
 // ("kubectl.kubernetes.io/last-applied-configuration") contain dots, which nedb forbids in field
-// names, and a string also spares nedb's deep copies.
+// names, and a string also spares copies.
 //
-// Superseded versions and tombstones are removed in the background once they outnumber live
-// objects; a `floor` document remembers the highest resourceVersion so that it never goes
-// backwards even when the newest write was a deletion that compaction dropped.
+// The newest version of each live key is also held in memory (LiveDocs: one small document per
+// key, sharing the store's strings), from which compaction rewrites the file. Superseded
+// versions and tombstones are removed in the background once they outnumber live objects,
+// without stopping appends (a snapshot is written beside the file, then what was appended
+// meanwhile is copied over and the snapshot renamed over the file); a `floor` document
+// remembers the highest resourceVersion so that it never goes backwards even when the newest
+// write was a deletion that compaction dropped.
 
 interface LogDoc {
   _id: string;
@@ -48,187 +53,149 @@ export interface PendingWrite {
 }
 
 const FLOOR_ID = 'floor';
-/** Only the owner may read the datafile (see dataFolder.ts). */
-const FILE_MODE = 0o600;
-const DIR_MODE = 0o700;
 
-/** The parts of @seald-io/nedb's Datastore (behind nedb-promises) that forget() and rewriteDatafile() use. */
-interface NedbInternals {
-  executor: { pushAsync(task: () => Promise<void>): Promise<void> };
-  indexes: { _id: { getMatching(id: string): object[] } };
-  _removeFromIndexes(doc: object): void;
-  getAllData(): object[];
-}
+/**
+ * The newest document of each live key (and the floor): exactly what a compaction writes. Keyed
+ * by resource, then by the store's own key string, so that holding a key costs no new string;
+ * one small object per key. (Earlier versions kept these in an in-memory nedb datastore: four
+ * heap objects and an index node per key, every one of them marked by each full GC.)
+ */
+class LiveDocs {
+  private readonly byResource = new Map<string, Map<string, LogDoc>>();
+  private floor: LogDoc | undefined;
+  size = 0;
 
-/** fsync a file or folder (some platforms cannot open or fsync folders: that is not an error, as in nedb). */
-async function fsyncPath(p: string, isDir: boolean): Promise<void> {
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(p, isDir ? 'r' : 'r+');
-    await fh.sync().catch(() => {});
-  } catch (e) {
-    if (!isDir) throw e;
-  } finally {
-    await fh?.close();
+  get(resource: string, key: string): LogDoc | undefined {
+    return this.byResource.get(resource)?.get(key);
+  }
+
+  put(doc: LogDoc): void {
+    if (doc._id === FLOOR_ID) {
+      this.floor = doc;
+      return;
+    }
+    let m = this.byResource.get(doc.r!);
+    if (!m) this.byResource.set(doc.r!, (m = new Map()));
+    if (!m.has(doc.k!)) this.size++;
+    m.set(doc.k!, doc);
+  }
+
+  remove(resource: string, key: string): void {
+    if (this.byResource.get(resource)?.delete(key)) this.size--;
+  }
+
+  /** Every document held (nedb's `find({})`, the one query the log asks): the floor first. */
+  find(query: Record<string, never> = {}): LogDoc[] {
+    void query;
+    const out: LogDoc[] = this.floor ? [this.floor] : [];
+    for (const m of this.byResource.values()) for (const d of m.values()) out.push(d);
+    return out;
   }
 }
 
 export class VersionLog {
-  private readonly db: Datastore<LogDoc>;
-  /** _ids of log documents that no longer hold the newest version of their key. */
-  private superseded: string[] = [];
-  /** key -> _id of its newest version in the log. */
-  private readonly newestId = new Map<string, string>();
-  private liveCount = 0;
+  /** The newest version of each live key, and the floor: what compaction writes. */
+  private readonly db = new LiveDocs();
+  /** Lines in the datafile that no longer hold the newest version of their key (or are tombstones). */
+  private superseded = 0;
   private compacting: Promise<void> | null = null;
+  /** The datafile, open for appends (none in memory-only mode). */
+  private fd: number | undefined;
+  /** While a compaction writes its snapshot: what has been appended since it was taken. */
+  private sinceSnapshot: string[] | undefined;
 
-  constructor(private readonly filename: string | null) {
-    // A torn final line can only come from a write that was never acknowledged; accept it.
-    // The datafile holds Secrets in plain text: @seald-io/nedb creates, appends to and (in its own
-    // compaction) rewrites it with `modes` instead of its defaults, 0644 and 0755 (nedb-promises
-    // passes the options through; its type declarations just lack `modes`).
-    const onDisk = { filename: filename ?? '', autoload: false, corruptAlertThreshold: 1, modes: { fileMode: FILE_MODE, dirMode: DIR_MODE } };
-    this.db = Datastore.create(filename ? onDisk : { inMemoryOnly: true, autoload: false });
-  }
+  constructor(private readonly filename: string | null) {}
 
   async load(): Promise<LoadResult> {
-    await this.db.load();
-    const docs = await this.db.find({});
     let maxRV = 0;
-    const newest = new Map<string, LogDoc>();
+    if (!this.filename) return { entries: [], maxRV };
+    this.fd = await openDatafile(this.filename);
+    const docs = (await readDatafile(this.filename)).values() as Iterable<LogDoc>;
+    let lines = 0;
     for (const doc of docs) {
       if (doc._id === FLOOR_ID) {
         maxRV = Math.max(maxRV, doc.rv ?? 0);
+        this.db.put(doc);
         continue;
       }
+      lines++;
       const rv = Number(doc._id);
       maxRV = Math.max(maxRV, rv);
-      const full = `${doc.r}\u0000${doc.k}`;
-      const prev = newest.get(full);
-      if (!prev || Number(prev._id) < rv) {
-        if (prev) this.superseded.push(prev._id);
-        newest.set(full, doc);
-      } else {
-        this.superseded.push(doc._id);
-      }
+      const prev = this.db.get(doc.r!, doc.k!);
+      if (!prev || Number(prev._id) < rv) this.db.put(doc);
     }
     const entries: LoadedEntry[] = [];
-    for (const [full, doc] of newest) {
-      if (doc.d) {
-        this.superseded.push(doc._id);
-        continue;
-      }
-      this.newestId.set(full, doc._id);
-      entries.push({ resource: doc.r!, key: doc.k!, rv: Number(doc._id), json: doc.j! });
+    for (const doc of this.db.find({})) {
+      if (doc._id === FLOOR_ID) continue;
+      if (doc.d) this.db.remove(doc.r!, doc.k!);
+      else entries.push({ resource: doc.r!, key: doc.k!, rv: Number(doc._id), json: doc.j! });
     }
-    this.liveCount = entries.length;
-    this.forget(this.superseded);
+    this.superseded = lines - entries.length;
     return { entries, maxRV };
   }
 
-  /** Appends a batch of writes in one append; resolves once they are on disk (in the OS). */
+  /** Appends a batch of writes in one write; resolves once they are in the datafile (in the OS). */
   async append(batch: PendingWrite[], currentRV: number): Promise<void> {
-    const docs: LogDoc[] = [];
-    const gone: string[] = [];
-    for (const w of batch) {
-      const id = String(w.rv);
-      const full = `${w.resource}\u0000${w.key}`;
-      const prev = this.newestId.get(full);
-      if (prev) {
-        this.superseded.push(prev);
-        gone.push(prev);
-      } else if (w.json !== undefined) this.liveCount++;
-      if (w.json === undefined) {
-        docs.push({ _id: id, r: w.resource, k: w.key, d: 1 });
-        this.newestId.delete(full);
-        this.superseded.push(id);
-        gone.push(id);
-        if (prev) this.liveCount--;
-      } else {
-        docs.push({ _id: id, r: w.resource, k: w.key, j: w.json });
-        this.newestId.set(full, id);
-      }
-    }
-    await this.db.insert(docs);
-    this.forget(gone);
-    if (!this.compacting && this.superseded.length > Math.max(20_000, this.liveCount * 2)) {
-      this.compacting = this.compact(currentRV).finally(() => {
-        this.compacting = null;
-      });
-    }
-  }
-
-  /**
-   * nedb holds every document of its datafile in memory. A superseded version (or a tombstone)
-   * is only needed on disk until the next compaction (load() keeps the newest version of each
-   * key), so it leaves nedb's memory at once rather than at compaction: otherwise up to 20,000
-   * old versions of objects (tens of MB of JSON) stay in memory between compactions. Nothing is
-   * written: compaction, which rewrites the datafile from what nedb holds, drops them from disk.
-   * Runs in nedb's executor, in order with its own operations.
-   */
-  private forget(ids: string[]): void {
-    const ds = (this.db as unknown as { __original?: NedbInternals }).__original;
-    if (!ids.length || !ds?.executor || !ds.indexes?._id || typeof ds._removeFromIndexes !== 'function') return;
-    void ds.executor
-      .pushAsync(async () => {
-        for (const id of ids) for (const doc of [...ds.indexes._id.getMatching(id)]) ds._removeFromIndexes(doc);
-      })
-      .catch(() => {});
-  }
-
-  /** Drops superseded versions and rewrites the datafile; writes queue behind it in nedb's executor. */
-  async compact(currentRV: number): Promise<void> {
-    const ids = this.superseded;
-    this.superseded = [];
-    await this.db.update({ _id: FLOOR_ID }, { _id: FLOOR_ID, rv: currentRV }, { upsert: true });
-    if (ids.length) await this.db.remove({ _id: { $in: ids } }, { multi: true });
-    await this.rewriteDatafile();
-  }
-
-  /**
-   * nedb's compaction (compactDatafileAsync) with the same crash safety (flush, write a temp
-   * file, fsync, rename, fsync the folder) and the same lines, but streamed: nedb serialises
-   * every document into one array of lines and queues them all on a write stream at once, a
-   * transient copy of the whole datafile twice over (heap and buffers), the largest memory peak
-   * of a busy control plane. Here at most ~1 MB is pending. Runs in nedb's executor, so no
-   * append interleaves with it, as with nedb's own compaction.
-   */
-  private async rewriteDatafile(): Promise<void> {
-    const ds = (this.db as unknown as { __original?: NedbInternals }).__original;
     if (!this.filename) return;
-    if (typeof ds?.executor?.pushAsync !== 'function' || typeof ds.getAllData !== 'function') {
-      await (this.db as unknown as { __original: { compactDatafileAsync(): Promise<void> } }).__original.compactDatafileAsync();
-      return;
+    const docs: LogDoc[] = batch.map((w) => (w.json === undefined ? { _id: String(w.rv), r: w.resource, k: w.key, d: 1 } : { _id: String(w.rv), r: w.resource, k: w.key, j: w.json }));
+    // JSON.stringify of these documents is exactly the line nedb's serialize writes.
+    let text = '';
+    for (const doc of docs) text += `${JSON.stringify(doc)}\n`;
+    // The file, a running compaction's record of what came after its snapshot, and memory change
+    // in one synchronous step (no await in between), so that a compaction's snapshot (taken
+    // synchronously too) holds all of an append or none of it. Memory only once the write is in
+    // the file: a failed write leaves it as it was (and the store refuses writes from then on).
+    appendAll(this.fd!, text);
+    this.sinceSnapshot?.push(text);
+    for (const doc of docs) {
+      if (this.db.get(doc.r!, doc.k!)) this.superseded++;
+      if (doc.d) {
+        this.db.remove(doc.r!, doc.k!);
+        this.superseded++;
+      } else this.db.put(doc);
     }
+    if (!this.compacting && this.superseded > Math.max(20_000, this.db.size * 2)) {
+      this.compacting = this.compact(currentRV)
+        .catch(() => {
+          // The datafile is intact (a rewrite only replaces it once complete): the next one retries.
+        })
+        .finally(() => {
+          this.compacting = null;
+        });
+    }
+  }
+
+  /**
+   * Rewrites the datafile with the newest version of each live key and the floor, while appends
+   * go on: the snapshot is taken now, written beside the file, then swapped in with the appends
+   * made meanwhile.
+   */
+  async compact(currentRV: number): Promise<void> {
+    if (!this.filename || this.sinceSnapshot) return;
     const file = this.filename;
-    await ds.executor.pushAsync(async () => {
-      const dir = path.dirname(file);
-      await fsyncPath(dir, true);
-      if (fs.existsSync(file)) await fsyncPath(file, false);
-      const tmp = `${file}~`;
-      const fh = await fs.promises.open(tmp, 'w', FILE_MODE);
-      try {
-        await fh.chmod(FILE_MODE); // a temp file left by a crash keeps its old mode through open()
-        let chunk = '';
-        for (const doc of ds.getAllData()) {
-          // nedb's model.serialize is JSON.stringify with checks that these documents pass.
-          chunk += `${JSON.stringify(doc)}\n`;
-          if (chunk.length >= 1 << 20) {
-            await fh.write(chunk);
-            chunk = '';
-          }
-        }
-        if (chunk) await fh.write(chunk);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fs.promises.rename(tmp, file);
-      await fsyncPath(dir, true);
-    });
+    this.superseded = 0;
+    this.db.put({ _id: FLOOR_ID, rv: currentRV });
+    const snapshot = this.db.find({});
+    const since: string[] = (this.sinceSnapshot = []);
+    try {
+      const tmp = await writeSnapshot(file, snapshot);
+      swapIn(file, tmp, since.join(''));
+    } finally {
+      this.sinceSnapshot = undefined;
+    }
+    // Renamed: the old descriptor writes to a file without a name now. Without a new one the next
+    // append fails (and the store refuses writes) rather than write where no restart would look.
+    const old = this.fd;
+    this.fd = undefined;
+    if (old !== undefined) fs.closeSync(old);
+    this.fd = reopen(file);
+    await syncFolder(file);
   }
 
   async close(): Promise<void> {
     if (this.compacting) await this.compacting;
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await closeDatafile(fd);
   }
 }
