@@ -38,8 +38,8 @@ describe('the store datafile', () => {
   it('writes a file nedb reads back with the same documents', async () => {
     const dir = tmp();
     const s = await Store.open({ dataDir: dir });
-    let a = await s.create('configmaps', 'default/a', cm('a', '1'));
-    a = await s.update('configmaps', 'default/a', { ...a, data: { v: '2' } });
+    const a = await s.create('configmaps', 'default/a', cm('a', '1'));
+    await s.update('configmaps', 'default/a', { ...a, data: { v: '2' } });
     const gone = await s.create('configmaps', 'default/gone', cm('gone', 'x'));
     await s.delete('configmaps', 'default/gone', gone.metadata.resourceVersion);
     await s.close();
