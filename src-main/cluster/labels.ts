@@ -1,27 +1,11 @@
+import { DOCKER_LABEL } from '../api/dockerLabels.js';
+
 // The labels Flotilla puts on every Docker object it creates, and the names it gives them.
 // Labels, not names, are the source of truth: adoption after a restart, node removal and
 // cluster deletion all find objects by label, so a renamed or half-created object is still found.
 
-export const LABEL = {
-  cluster: 'flotilla.dev/cluster',
-  // The control plane the object belongs to (network, node containers, node volumes): a hash of
-  // its CA (identity.ts), and its data folder, so that a control plane that finds another's
-  // objects under its cluster name can tell whose they are and whether that one is still there.
-  clusterId: 'flotilla.dev/cluster-id',
-  dataDir: 'flotilla.dev/data-dir',
-  node: 'flotilla.dev/node',
-  role: 'flotilla.dev/role',
-  namespace: 'flotilla.dev/namespace',
-  pod: 'flotilla.dev/pod',
-  podUid: 'flotilla.dev/pod-uid',
-  // Node containers only: what the node was created with (env is baked in, so are these).
-  capacityCpu: 'flotilla.dev/capacity-cpu',
-  capacityMemory: 'flotilla.dev/capacity-memory',
-  capacityPods: 'flotilla.dev/capacity-pods',
-  nodeIP: 'flotilla.dev/node-ip',
-  // The cluster network only: the port node containers dial (baked into their environment).
-  apiPort: 'flotilla.dev/api-port',
-} as const;
+/** The shared label names (api/dockerLabels.ts). */
+export const LABEL = DOCKER_LABEL;
 
 export type Role = 'node' | 'pod';
 

@@ -4,6 +4,7 @@ import { Informer, keyOf } from '../client/informer.js';
 import { WorkQueue } from '../client/workQueue.js';
 import { nowISO } from '../api/time.js';
 import { silentLogger, type Logger } from '../api/log.js';
+import { leaseObject, nodeConditions } from '../api/nodeHeartbeat.js';
 
 // Hollow nodes, like Kubernetes' kubemark: Node objects with a simulated kubelet that renews
 // Leases and reports the pods bound to it Running and Ready (with a fake IP) after a delay,
@@ -184,14 +185,7 @@ export class HollowNodePool {
   }
 
   private conditions() {
-    const now = nowISO();
-    const c = (type: string, status: 'True' | 'False', reason: string, message: string) => ({ type, status, lastHeartbeatTime: now, lastTransitionTime: now, reason, message });
-    return [
-      c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-      c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-      c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-    ];
+    return nodeConditions(undefined, new Date());
   }
 
   private async register(n: SimNode): Promise<void> {
@@ -211,10 +205,7 @@ export class HollowNodePool {
   }
 
   private async renewLease(n: SimNode): Promise<void> {
-    const lease: Lease = {
-      metadata: { name: n.name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: n.name, leaseDurationSeconds: this.o.leaseDurationSeconds, renewTime: new Date().toISOString().replace('Z', '000Z') },
-    };
+    const lease: Lease = leaseObject(n.name, this.o.leaseDurationSeconds, new Date());
     try {
       // PUT creates the Lease when missing (leases allow create-on-update).
       await this.client.update('leases.coordination.k8s.io', lease);

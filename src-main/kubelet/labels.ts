@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Container, Pod } from '../api/types.js';
+import { DOCKER_LABEL } from '../api/dockerLabels.js';
 
 // What the kubelet writes on every Docker object it creates. Docker has no annotations, so
 // everything the kubelet must know after a restart lives in labels: which cluster, node, pod
@@ -8,24 +9,19 @@ import type { Container, Pod } from '../api/types.js';
 // enough to rebuild the whole pod state (restart counts, last states, which containers to keep)
 // from `docker ps -a` alone.
 
-export const LABEL_CLUSTER = 'flotilla.dev/cluster';
-export const LABEL_NODE = 'flotilla.dev/node';
-export const LABEL_ROLE = 'flotilla.dev/role';
-export const LABEL_NAMESPACE = 'flotilla.dev/namespace';
-export const LABEL_POD = 'flotilla.dev/pod';
-export const LABEL_POD_UID = 'flotilla.dev/pod-uid';
-export const LABEL_CONTAINER = 'flotilla.dev/container';
-/** sandbox | init | app */
-export const LABEL_KIND = 'flotilla.dev/container-kind';
-/** Restart attempt of this container name within the pod: 0 for the first run. */
-export const LABEL_ATTEMPT = 'flotilla.dev/attempt';
-export const LABEL_SPEC_HASH = 'flotilla.dev/spec-hash';
-/** The Docker id of the sandbox a container joined (absent on sandboxes). */
-export const LABEL_SANDBOX = 'flotilla.dev/sandbox-id';
-/** The pod volume a Docker volume holds. */
-export const LABEL_VOLUME = 'flotilla.dev/volume';
-/** terminationMessagePath, so a re-adopted container's message can still be read. */
-export const LABEL_TERMINATION_MESSAGE_PATH = 'flotilla.dev/termination-message-path';
+export const LABEL_CLUSTER = DOCKER_LABEL.cluster;
+export const LABEL_NODE = DOCKER_LABEL.node;
+export const LABEL_ROLE = DOCKER_LABEL.role;
+export const LABEL_NAMESPACE = DOCKER_LABEL.namespace;
+export const LABEL_POD = DOCKER_LABEL.pod;
+export const LABEL_POD_UID = DOCKER_LABEL.podUid;
+export const LABEL_CONTAINER = DOCKER_LABEL.container;
+export const LABEL_KIND = DOCKER_LABEL.containerKind;
+export const LABEL_ATTEMPT = DOCKER_LABEL.attempt;
+export const LABEL_SPEC_HASH = DOCKER_LABEL.specHash;
+export const LABEL_SANDBOX = DOCKER_LABEL.sandboxId;
+export const LABEL_VOLUME = DOCKER_LABEL.volume;
+export const LABEL_TERMINATION_MESSAGE_PATH = DOCKER_LABEL.terminationMessagePath;
 
 export const ROLE_POD = 'pod';
 /** The container name used for sandboxes; real container names are DNS labels, never upper case. */
