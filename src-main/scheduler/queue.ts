@@ -1,6 +1,7 @@
 import type { Pod } from '../api/types.js';
 import { Heap } from './heap.js';
 import type { PodInfo } from './types.js';
+import { systemClock, type Clock, type TimerHandle } from '../api/clock.js';
 
 // The scheduling queue (kube's PriorityQueue, simplified). Every pending pod is in exactly one
 // state:
@@ -44,7 +45,8 @@ interface Entry {
 export interface QueueOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  now?: () => number;
+  /** Time and timers for back-off (default: the wall clock). */
+  clock?: Clock;
 }
 
 function priorityOf(pod: Pod): number {
@@ -62,19 +64,23 @@ export class SchedulingQueue {
   private readonly backoff = new Heap<Entry>((a, b) => a.at < b.at);
   private readonly waitingForHint = new Set<QueuedPod>();
   private activeCount = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private waiters: (() => void)[] = [];
   private seq = 0;
   private closed = false;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
-  readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(opts: QueueOptions = {}) {
     this.initialBackoffMs = opts.initialBackoffMs ?? 1000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 10_000;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  now(): number {
+    return this.clock.now();
   }
 
   /** kube's calculateBackoffDuration: initial * 2^(attempts-1), capped. */
@@ -212,7 +218,7 @@ export class SchedulingQueue {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.active.clear();
     this.backoff.clear();
@@ -228,10 +234,9 @@ export class SchedulingQueue {
 
   private arm(at: number): void {
     if (this.closed || at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => this.flushBackoff(), Math.max(0, at - this.now()));
-    this.timer.unref?.();
+    this.timer = this.clock.setTimeout(() => this.flushBackoff(), Math.max(0, at - this.now()));
   }
 
   private flushBackoff(): void {

@@ -130,7 +130,7 @@ export class Scheduler implements Controller {
     this.log = ctx.log.with(this.name);
     this.schedulerName = opts.schedulerName ?? 'default-scheduler';
     this.framework = new Framework(opts);
-    this.queue = new SchedulingQueue({ initialBackoffMs: opts.initialBackoffMs, maxBackoffMs: opts.maxBackoffMs });
+    this.queue = new SchedulingQueue({ initialBackoffMs: opts.initialBackoffMs, maxBackoffMs: opts.maxBackoffMs, clock: ctx.clock });
     this.bindings = new Dispatcher(opts.maxBindingsInFlight ?? 64);
     this.writes = new Dispatcher(opts.maxWritesInFlight ?? 16, 20_000);
     // Informational writes yield to the work: while many bindings are in flight or the event
