@@ -9,6 +9,8 @@ import { ensureImages } from '../images/index.js';
 import { kubeletBundlePath } from '../dockerNodes.js';
 import { DEFAULT_CONTROLLER_OPTIONS } from '../client/controllerOptions.js';
 import { logEnv, logSettings } from '../api/log.js';
+import { ImageBuildProgress } from './progress.js';
+import { buildLogPath } from './progressLog.js';
 
 // `flotilla node add|rm|stop|start|kill|partition|heal NAME --data DIR`: node actions on a cluster
 // whose `flotilla up` may be running in another process. They act on Docker directly (the cluster
@@ -31,8 +33,18 @@ export async function nodeCommand(dataDir: string, clusterName: string, action: 
   const tokens = new TokenAuthenticator(path.join(dataDir, 'tokens.json'));
   const docker = new Docker();
   const offline = /^(1|true|yes)$/i.test(process.env.FLOTILLA_OFFLINE ?? '');
-  // Cached after the first `up`: this only checks the tags.
-  const images = await ensureImages(docker, { bundleFile: kubeletBundlePath(), ...(offline ? { pull: false } : {}) });
+  // Cached after the first `up`: this only checks the tags. A rebuild (e.g. after an upgrade)
+  // shows the same progress lines and log file as `up`.
+  const progress = new ImageBuildProgress({ out: process.stderr, logFile: buildLogPath(dataDir) });
+  let images: Awaited<ReturnType<typeof ensureImages>>;
+  try {
+    images = await ensureImages(docker, { bundleFile: kubeletBundlePath(), onProgress: progress.onImageProgress, ...(offline ? { pull: false } : {}) });
+  } catch (e) {
+    progress.failed(e as Error);
+    throw e;
+  } finally {
+    progress.close();
+  }
   const cluster = new ClusterManager({
     docker,
     clusterName,
