@@ -15,6 +15,7 @@ import { fixedRate, type FixedRateResult } from './fixedRate.js';
 import { NS, cmPath, configMap, must, rvOf } from './objects.js';
 import { buildCli, startApiServer, startBareServer, ROOT, type ApiServer, type BareServer } from './servers.js';
 import { renderTable, fmtNum, fmtP, type Row } from './report.js';
+import { environment } from '../cluster/util.js';
 
 // `npm run bench:api [-- --quick] [-- --profile] [-- --rounds N]`: throughput and latency of the
 // API server over real HTTPS against a persisted store, every verdict a ratio to a floor measured
@@ -452,11 +453,7 @@ async function main(): Promise<void> {
     durationSec: round((performance.now() - t0) / 1000, 1),
     quick: QUICK,
     environment: {
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memoryGB: round(os.totalmem() / 2 ** 30, 1),
+      ...environment(),
       loadAverageAtStart: load0,
       loadAverageAtEnd: load1,
       server: `node dist/cli.cjs up --data <tmp> --port 0 --nodes 0 --no-controllers --cluster ${clusterName} --no-ui (child process, via bench/api/cliChild.cjs); flotilla down at the end`,

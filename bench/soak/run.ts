@@ -5,13 +5,15 @@ import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Client, closedLoop, openLoop, readKubeconfig, type Credentials, type Response } from '../lib/client.js';
-import { setUpRun, startChild, type Child } from '../lib/children.js';
+import { setUpRun, startChild, type Child, type Run } from '../lib/children.js';
+import { startBareServer } from '../api/servers.js';
 import { CpuMeter } from '../lib/proc.js';
 import { summarize, rate, round, type LatencySummary } from '../lib/stats.js';
 import { renderTable, fmtMs, fmtNum, type Row } from '../api/report.js';
 import { MemorySampler, type MemorySummary } from './memory.js';
 import { Mix, type Klass, type OpResult } from './mix.js';
 import { WatchPool, type WatchStats } from './watchPool.js';
+import { environment } from '../cluster/util.js';
 
 // `npm run bench:soak [-- --quick] [-- --duration SEC --rate N --watchers N]`: the control plane
 // under a steady mix of reads, writes, reconnecting watches and hostile requests at a fixed rate
@@ -220,16 +222,8 @@ async function soak(creds: Credentials, child: Child): Promise<SoakResults> {
 }
 
 /** The same mix, at the same rate, against a bare HTTPS server with the same TLS setup. */
-async function floor(pkiDir: string, ca: string): Promise<{ seconds: number; classes: SoakResults['classes'] }> {
-  const child = await startChild({
-    name: 'bare HTTPS server',
-    cmd: process.execPath,
-    args: ['--import', 'tsx', path.join('bench', 'api', 'bareServerChild.ts'), pkiDir],
-    cwd: ROOT,
-    ready: /READY (https:\/\/\S+)/,
-    timeoutMs: 30_000,
-  });
-  const creds = { server: child.match[1]!, ca };
+async function floor(run: Run, pkiDir: string, ca: string): Promise<{ seconds: number; classes: SoakResults['classes'] }> {
+  const { child, creds } = await startBareServer(run, pkiDir, ca);
   const main = new Client(creds, 64);
   const hostile = new Client(creds, 8);
   try {
@@ -305,7 +299,8 @@ function buildRows(s: SoakResults, f: Awaited<ReturnType<typeof floor>>): Row[] 
 async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
-  const { tmp, cleanup } = setUpRun('soak', CFG.watchdogMs, log);
+  const run = setUpRun('soak', CFG.watchdogMs, log);
+  const { tmp, cleanup } = run;
   const cluster = `soak-${process.pid}-${Date.now().toString(36)}`;
   log(`temp folder ${tmp}; cluster ${cluster}${QUICK ? '; QUICK mode (numbers not comparable)' : ''}`);
   const dataDir = path.join(tmp, 'data');
@@ -322,7 +317,7 @@ async function main(): Promise<void> {
     const code = await child.stop();
     if (code !== 0) log(`control plane exited with code ${code}: ${child.stderr().slice(-2000)}`);
   }
-  const f = await floor(path.join(dataDir, 'pki'), creds.ca);
+  const f = await floor(run, path.join(dataDir, 'pki'), creds.ca);
   cleanup();
 
   const rows = buildRows(s, f);
@@ -334,11 +329,7 @@ async function main(): Promise<void> {
     durationSec: round((performance.now() - t0) / 1000, 1),
     quick: QUICK,
     environment: {
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memoryGB: round(os.totalmem() / 2 ** 30, 1),
+      ...environment(),
       server: 'node dist/cli.cjs up --data <tmp> --port 0 --no-ui --nodes 0 --cluster <unique> (child process, via bench/api/cliChild.cjs, bench/soak/memProbe.cjs preloaded)',
     },
     config: CFG,
