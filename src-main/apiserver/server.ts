@@ -2,6 +2,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { closeServer, trackConnections } from '../api/serverConnections.js';
 import type { Registry } from './registry/registry.js';
 import type { TokenAuthenticator } from './auth/tokens.js';
 import type { Pki } from './auth/pki.js';
@@ -68,6 +69,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       sendError(res, e);
     });
   });
+  const connections = trackConnections(server);
   server.headersTimeout = 60_000;
   server.requestTimeout = 0; // watches and log follows are long-lived
 
@@ -172,10 +174,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     setKubeletResolver(r) {
       kubelet = r;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server, connections),
   };
 }

@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { KubeList, KubeObject, Status } from '../api/types.js';
 import { apiVersionOf, resourceByKey, type ResourceDef } from '../api/resources.js';
 
@@ -99,18 +99,30 @@ function query(q: Record<string, string | number | boolean | undefined>): string
 export class ApiClient {
   private readonly agent: https.Agent;
   private readonly base: URL;
+  #closed = false;
+  /** Open watch requests, ended by close(). */
+  readonly #watches = new Set<ClientRequest>();
 
   constructor(readonly config: ClientConfig) {
     this.base = new URL(config.url);
     this.agent = new https.Agent({ keepAlive: true, maxSockets: config.maxSockets ?? 32, ca: config.ca });
   }
 
+  /**
+   * Ends every pooled connection. Later requests and watches fail at once instead of opening new
+   * connections through the destroyed pool: a component's last in-flight work must not keep a
+   * connection alive that the API server's shutdown then waits for.
+   */
   close(): void {
+    this.#closed = true;
     this.agent.destroy();
+    for (const w of this.#watches) w.destroy();
+    this.#watches.clear();
   }
 
   /** One request; resolves to the parsed JSON body, throws ApiRequestError for >= 400. */
   request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error(`${method} ${path}: the API client is closed`));
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = https.request(
@@ -203,6 +215,10 @@ export class ApiClient {
       ended = true;
       onEnd(err);
     };
+    if (this.#closed) {
+      queueMicrotask(() => end(new Error(`watch ${path}: the API client is closed`)));
+      return { stop: () => void (ended = true) };
+    }
     // Watches hold their connection for minutes: keep them off the shared pool.
     const req = https.request(
       {
@@ -261,6 +277,8 @@ export class ApiClient {
       },
     );
     req.on('error', (e) => end(e));
+    this.#watches.add(req);
+    req.on('close', () => this.#watches.delete(req));
     req.end();
     return {
       stop: () => {

@@ -57,6 +57,7 @@ export class HollowNodePool {
   private readonly nodeInformer: Informer<Node>;
   private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 5000 });
   private leaseTimer: NodeJS.Timeout | undefined;
+  private workers: Promise<void> | undefined;
   private readonly firstSeen = new Map<string, number>();
   private stopped = false;
   private readonly log: Logger;
@@ -115,7 +116,7 @@ export class HollowNodePool {
     this.nodeInformer.addHandlers({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
     await Promise.all([this.pods.start(), this.nodeInformer.start()]);
     // Failures are retried with backoff: logged the first time and every tenth retry.
-    void this.queue.run(8, (k) => this.syncPod(k), (pod, err) => this.queue.retries(pod) % 10 === 0 && this.log.warn('pod sync failed', { pod, err }));
+    this.workers = this.queue.run(8, (k) => this.syncPod(k), (pod, err) => this.queue.retries(pod) % 10 === 0 && this.log.warn('pod sync failed', { pod, err }));
     this.scheduleLeases();
   }
 
@@ -125,6 +126,8 @@ export class HollowNodePool {
     this.queue.shutDown();
     this.pods.stop();
     this.nodeInformer.stop();
+    // In-flight pod syncs finish (or fail) before the caller closes the client under them.
+    await this.workers;
   }
 
   /** The node stops renewing its Lease and stops handling its pods, as if its kubelet died. */

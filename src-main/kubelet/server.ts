@@ -1,12 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KubeletError, answerClientError, sendStatus, toKubeletError, writeRawStatus } from './httpStatus.js';
 import { parseRequestTarget } from '../api/requestTarget.js';
+import { closeServer, trackConnections, type ServerConnections } from '../api/serverConnections.js';
 import { containerRef, logOptions, streamOptions, type ContainerRef, type StreamOptions } from './requestParams.js';
 import { Demuxer } from './streams.js';
 
@@ -81,7 +82,7 @@ type Session = { kind: 'exec'; command: string[] } | { kind: 'attach' };
 export class KubeletServer {
   private server: http.Server | https.Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: (protocols) => PROTOCOLS.find((p) => protocols.has(p)) ?? false });
-  private readonly sockets = new Set<Socket>();
+  private connections: ServerConnections | undefined;
 
   constructor(private readonly o: KubeletServerOptions) {
     // ws refuses a malformed handshake itself (bad Sec-WebSocket-Key, version or protocol header);
@@ -101,10 +102,7 @@ export class KubeletServer {
     this.server.on('clientError', answerClientError);
     // An `Expect` other than 100-continue, which Node would answer with an empty 417.
     this.server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => sendStatus(res, new KubeletError(417, `unsupported Expect header ${JSON.stringify(req.headers.expect)}`)));
-    this.server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    this.connections = trackConnections(this.server);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.o.port, this.o.host ?? '0.0.0.0', () => resolve());
@@ -113,8 +111,7 @@ export class KubeletServer {
 
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    if (this.server && this.connections) await closeServer(this.server, this.connections);
   }
 
   private authorized(req: http.IncomingMessage): boolean {
