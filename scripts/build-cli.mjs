@@ -16,7 +16,7 @@ await build({
 });
 
 await build({
-  entryPoints: ['src-main/kubelet/main.ts'],
+  entryPoints: ['src-main/node/main.ts'],
   outfile: 'dist/kubelet.cjs',
   bundle: true,
   platform: 'node',

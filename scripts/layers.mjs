@@ -10,7 +10,7 @@ const MAIN = 'src-main';
 const COMPONENTS = ['scheduler', 'controllers', 'kubelet', 'proxy', 'dns', 'ingress', 'hollow', 'cluster', 'images'];
 /** The control plane's own files at the top of src-main (they wire everything). */
 const CONTROLPLANE_FILES = ['controlplane.ts', 'dockerNodes.ts', 'dataFolder.ts'];
-const ALL = ['api', 'store', 'apiserver', 'client', ...COMPONENTS, 'cli', 'desktop'];
+const ALL = ['api', 'store', 'apiserver', 'client', ...COMPONENTS, 'node', 'cli', 'desktop'];
 
 /** For each folder of src-main: the folders it may import besides itself. */
 export const LAYERS = {
@@ -19,6 +19,8 @@ export const LAYERS = {
   apiserver: ['api', 'store'],
   client: ['api'],
   ...Object.fromEntries(COMPONENTS.map((c) => [c, ['api', 'client']])),
+  // The node agent: the process of a node container, hosting the kubelet and kube-proxy.
+  node: ['api', 'client', 'kubelet', 'proxy'],
   cli: ALL.filter((d) => d !== 'desktop'),
   desktop: ALL.filter((d) => d !== 'cli'),
 };

@@ -67,6 +67,8 @@ export async function startDockerNodes(o: DockerNodesOptions): Promise<DockerNod
     onForeignObjects: (found) => refuseIfOwnerRemains(found, o.clusterName, o.dataDir),
     nodeEnv: {
       FLOTILLA_PAUSE_IMAGE: images.pause,
+      // kube-proxy's own credentials (system:kube-proxy), beside the kubelet's node token.
+      FLOTILLA_PROXY_TOKEN: o.tokens.proxyToken,
       FLOTILLA_IMAGE_PULLS: offline ? 'false' : 'true',
       FLOTILLA_LEASE_RENEW_MS: String(o.controllerOptions.leaseRenewIntervalMs),
       FLOTILLA_LEASE_DURATION_SECONDS: String(o.controllerOptions.leaseDurationSeconds),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { closeServer, trackConnections } from '../api/serverConnections.js';
 import type { Registry } from './registry/registry.js';
-import type { TokenAuthenticator } from './auth/tokens.js';
+import type { TokenAuthenticator, UserInfo } from './auth/tokens.js';
 import type { Pki } from './auth/pki.js';
 import { errors } from './status.js';
 import { sendError, sendJSON, sendRaw } from './http.js';
@@ -24,7 +24,8 @@ import { proxyUpgrade, writeUpgradeStatus, type KubeletResolver } from './handle
 import { parseRequestTarget } from '../api/requestTarget.js';
 import { silentLogger, type Logger } from '../api/log.js';
 import { authorizeNode, nodeCreateAdmission, nodeUpdateAdmission } from './auth/nodeAuthorizer.js';
-import { requestAttributes } from './auth/requestAttributes.js';
+import { authorizeProxier } from './auth/proxierAuthorizer.js';
+import { requestAttributes, type RequestAttributes } from './auth/requestAttributes.js';
 import { applyHeapPolicy } from './heapPolicy.js';
 
 // The kube-apiserver role: HTTPS only, bearer-token authentication, node authorization, then
@@ -72,6 +73,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const connections = trackConnections(server);
   server.headersTimeout = 60_000;
   server.requestTimeout = 0; // watches and log follows are long-lived
+
+  /** The authorizers of the restricted identities (nodes, kube-proxy); everyone else is allowed. */
+  const authorize = (user: UserInfo, a: RequestAttributes) => authorizeProxier(user, a) ?? authorizeNode(user, a, registry.store);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path, segments: segs, query: q } = parseRequestTarget(req.url);
@@ -126,7 +130,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const rr = parseResourcePath(group, version, rest);
     if (!rr) throw errors.notFoundPath();
-    const denied = user ? authorizeNode(user, requestAttributes(req.method ?? 'GET', rr, q), registry.store) : null;
+    const denied = user ? authorize(user, requestAttributes(req.method ?? 'GET', rr, q)) : null;
     if (denied) throw denied;
     await handleResource(req, res, registry, rr, q, {
       bookmarkIntervalMs: opts.watchBookmarkIntervalMs,
@@ -154,7 +158,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (!user) throw errors.unauthorized();
       const rr = segments[0] === 'api' && segments[1] === 'v1' ? parseResourcePath('', 'v1', segments.slice(2)) : undefined;
       if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach') || rr.watchPrefix) throw errors.notFoundPath();
-      const denied = authorizeNode(user, requestAttributes(req.method ?? 'GET', rr, query), registry.store);
+      const denied = authorize(user, requestAttributes(req.method ?? 'GET', rr, query));
       if (denied) throw denied;
       void proxyUpgrade(req, socket, head, registry, kubelet, rr.namespace!, rr.name, rr.subresource, query).catch((e) => writeUpgradeStatus(socket, e));
     } catch (e) {

@@ -55,6 +55,8 @@ export async function nodeCommand(dataDir: string, clusterName: string, action: 
     tokenFor: (n) => tokens.nodeToken(n),
     nodeEnv: {
       FLOTILLA_PAUSE_IMAGE: images.pause,
+      // kube-proxy's own credentials (system:kube-proxy), beside the kubelet's node token.
+      FLOTILLA_PROXY_TOKEN: tokens.proxyToken,
       FLOTILLA_IMAGE_PULLS: offline ? 'false' : 'true',
       FLOTILLA_LEASE_RENEW_MS: String(DEFAULT_CONTROLLER_OPTIONS.leaseRenewIntervalMs),
       FLOTILLA_LEASE_DURATION_SECONDS: String(DEFAULT_CONTROLLER_OPTIONS.leaseDurationSeconds),

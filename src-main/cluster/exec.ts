@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
 
 // `docker exec` with captured output and exit code.
@@ -35,6 +36,11 @@ export async function execIn(docker: Docker, containerId: string, cmd: string[],
       reject(e);
     });
   });
+  // demuxStream has written everything into the pass-throughs, which may not have emitted it
+  // yet: end them and wait, or the tail of a long output is lost.
+  out.end();
+  err.end();
+  await Promise.all([finished(out), finished(err)]);
   // The stream can end a moment before the engine records the exit code.
   let info = await exec.inspect();
   for (let i = 0; info.Running && i < 100; i++) {

@@ -108,6 +108,9 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
       Mounts: [{ Type: 'volume', Source: nodeVolumeName(spec.cluster, spec.node), Target: NODE_STATE_DIR }],
       ExtraHosts: spec.extraHosts,
       RestartPolicy: { Name: 'unless-stopped' },
+      // kube-proxy forwards NodePort traffic from the node's address to pods elsewhere
+      // (/proc/sys is read-only inside, so it is set at creation).
+      Sysctls: { 'net.ipv4.ip_forward': '1' },
       Init: true,
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     },

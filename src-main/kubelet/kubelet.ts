@@ -13,7 +13,7 @@ import type { EnvSources } from './env.js';
 import { ImageManager } from './images.js';
 import { LABEL_CLUSTER, LABEL_NODE, LABEL_POD_UID, LABEL_ROLE, ROLE_POD } from './labels.js';
 import { KUBELET_VERSION, goArch, leaseObject, nodeObject, nodeStatus, type NodeFacts } from './nodeStatus.js';
-import { PodWorker, newPodRecord, type PodRecord } from './podWorker.js';
+import { PodWorker, newPodRecord, type PodNetwork, type PodRecord } from './podWorker.js';
 import { ProbeManager, runProbe, type ProbeKind } from './probes.js';
 import { DockerRuntime, isDockerNotFound } from './runtime.js';
 import { KubeletServer, type KubeletServerOptions } from './server.js';
@@ -62,6 +62,8 @@ export interface KubeletOptions {
   imagePulls?: boolean;
   clusterDNS?: string[];
   clusterDomain?: string;
+  /** Network setup of new sandboxes before their containers start (the node's kube-proxy). */
+  podNetwork?: PodNetwork;
   workers?: number;
   /** The logs/exec server; omit to run without one. */
   server?: Omit<KubeletServerOptions, 'lookup' | 'docker'>;
@@ -144,6 +146,7 @@ export class Kubelet {
       hostIP: () => this.nodeIP,
       allocatable: opts.capacity,
       dns: { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain ?? 'cluster.local' },
+      podNetwork: opts.podNetwork,
       volumeRefreshMs: opts.volumeRefreshMs ?? 10_000,
       log: this.log,
     });

@@ -5,7 +5,7 @@ import { ApiClient } from '../client/apiClient.js';
 import { LABEL_CLUSTER } from './labels.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
 
-// Entry point of the kubelet inside a node container (bundled into the node image).
+// The kubelet's configuration inside a node container (node/main.ts is the process's entry point).
 //
 // Environment, set by the cluster manager:
 //   FLOTILLA_API_URL          https://<address the node reaches the API server at>
@@ -145,20 +145,27 @@ export function loggerFromEnv(env: Env): Logger {
   }
 }
 
-export async function main(env: Env = process.env): Promise<Kubelet> {
-  const root = loggerFromEnv(env);
+/** The engine the node talks to (the mounted socket unless the environment names another). */
+export function dockerFromEnv(env: Env): Docker {
+  return env.FLOTILLA_DOCKER_SOCKET ? new Docker({ socketPath: env.FLOTILLA_DOCKER_SOCKET }) : new Docker();
+}
+
+/**
+ * Starts the kubelet, retrying until the API server answers; SIGTERM/SIGINT stop it (and run
+ * `onStop`, the node agent's other components). `extra` adds what the node agent wires in.
+ */
+export async function runKubelet(env: Env, docker: Docker, root: Logger, extra: Partial<KubeletOptions> = {}, onStop: () => Promise<void> = async () => {}): Promise<Kubelet> {
   const log = root.with('kubelet');
-  const docker = env.FLOTILLA_DOCKER_SOCKET ? new Docker({ socketPath: env.FLOTILLA_DOCKER_SOCKET }) : new Docker();
   // The API server may come up after the node: retry until it answers (a minute at most).
   for (let attempt = 1; ; attempt++) {
     let kubelet: Kubelet | undefined;
     try {
-      kubelet = new Kubelet(await kubeletOptionsFromEnv(env, docker, root));
+      kubelet = new Kubelet({ ...(await kubeletOptionsFromEnv(env, docker, root)), ...extra });
       await kubelet.start();
       const k = kubelet;
       const shutdown = (sig: string) => {
         log.info('stopping (pods keep running)', { signal: sig });
-        void k.stop().finally(() => process.exit(0));
+        void Promise.all([k.stop(), onStop()]).finally(() => process.exit(0));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
@@ -170,13 +177,4 @@ export async function main(env: Env = process.env): Promise<Kubelet> {
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
-}
-
-// This file is the node image's entry point: it runs when loaded, except under the test runner
-// (which imports it for its helpers).
-if (!process.env.VITEST) {
-  main().catch((e) => {
-    loggerFromEnv(process.env).with('kubelet').error('exiting', { err: e });
-    process.exit(1);
-  });
 }

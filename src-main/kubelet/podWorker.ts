@@ -31,6 +31,14 @@ export interface DnsOptions {
   clusterDomain: string;
 }
 
+/**
+ * What must happen to a new sandbox's network namespace before the pod's containers start, beyond
+ * what Docker does (kube-proxy's Service rules: an app never runs where a ClusterIP does not work).
+ */
+export interface PodNetwork {
+  sandboxReady(sandboxId: string): Promise<void>;
+}
+
 export interface PodWorkerDeps {
   /** Status writes and the final delete of a terminated pod. */
   client: Pick<ApiClient, 'patch' | 'delete'>;
@@ -50,6 +58,7 @@ export interface PodWorkerDeps {
   hostIP(): string | undefined;
   allocatable: Record<string, string>;
   dns: DnsOptions;
+  podNetwork?: PodNetwork;
   volumeRefreshMs: number;
   /** The kubelet's logger. */
   log: Logger;
@@ -277,6 +286,13 @@ export class PodWorker {
     }
     const sb = await this.d.runtime.inspect(sandboxId);
     if (!sb || !sb.ips[this.d.network]) return { error: `sandbox of pod ${id.namespace}/${id.pod} has no address on network ${this.d.network}`, retryMs: 2_000 };
+    try {
+      await this.d.podNetwork?.sandboxReady(sandboxId);
+    } catch (e) {
+      // The proxy's periodic resync programs the namespace later; a pod kept from starting
+      // because of it would be worse than a short window without Service rules.
+      this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Service rules for the pod sandbox were not programmed: ${(e as Error).message}`);
+    }
     return { sandbox: sb };
   }
 

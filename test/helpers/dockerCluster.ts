@@ -31,7 +31,7 @@ function warnIfKubeletBundleStale(): void {
   const bundle = path.resolve(__dirname, '../../dist/kubelet.cjs');
   if (!fs.existsSync(bundle)) return; // startDockerNodes says what to do
   const built = fs.statSync(bundle).mtimeMs;
-  const dirs = ['kubelet', 'client', 'api'].map((d) => path.resolve(__dirname, '../../src-main', d));
+  const dirs = ['kubelet', 'proxy', 'node', 'client', 'api'].map((d) => path.resolve(__dirname, '../../src-main', d));
   const newer = dirs.flatMap((d) => fs.readdirSync(d, { recursive: true }).map((f) => path.join(d, String(f)))).filter((f) => f.endsWith('.ts') && fs.statSync(f).mtimeMs > built);
   if (newer.length) console.warn(`dist/kubelet.cjs is older than ${newer.length} kubelet source file(s) (e.g. ${path.relative(process.cwd(), newer[0]!)}): run \`node scripts/build-cli.mjs\` (npm test does)`);
 }

@@ -1,6 +1,7 @@
 import { goQuote } from '../../api/validation/goRender.js';
 import type { Store } from '../../store/store.js';
-import { errors, type ApiError } from '../status.js';
+import type { ApiError } from '../status.js';
+import { forbidden } from './forbidden.js';
 import { relatedToNode, type RelatedKind } from './nodeGraph.js';
 import { nodeIdentity } from './nodeIdentity.js';
 import { admitStoredObject } from './nodeRestriction.js';
@@ -124,14 +125,6 @@ function decide(node: string, a: RequestAttributes, store: Store): Decision {
     default:
       return rulesAllow(a) ? ALLOW : deny();
   }
-}
-
-/** kube's responsewriters.Forbidden: `<resource> "<name>" is forbidden: User "<u>" cannot <verb> resource ...`. */
-function forbidden(user: UserInfo, a: RequestAttributes, reason: string): ApiError {
-  const res = a.subresource ? `${a.resource.plural}/${a.subresource}` : a.resource.plural;
-  const scope = a.namespace ? `in the namespace ${goQuote(a.namespace)}` : 'at the cluster scope';
-  const msg = `User ${goQuote(user.name)} cannot ${a.verb} resource ${goQuote(res)} in API group ${goQuote(a.resource.group)} ${scope}`;
-  return errors.forbidden(a.resource, a.name ?? '', reason ? `${msg}: ${reason}` : msg);
 }
 
 /**

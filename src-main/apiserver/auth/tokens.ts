@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROXIER_USER } from './proxierAuthorizer.js';
 
 // Bearer tokens. The admin token goes into the kubeconfig; every node gets its own token so a
 // node can be limited to its own objects. Stored in DATA/tokens.json (0600).
@@ -18,6 +19,8 @@ interface TokenFile {
   admin: string;
   nodeSecret: string;
   components: Record<string, string>;
+  /** kube-proxy's token, shared by every node (system:kube-proxy; proxierAuthorizer.ts limits it). */
+  proxy: string;
 }
 
 const NODE_PREFIX = 'flotilla-node:';
@@ -35,9 +38,10 @@ export class TokenAuthenticator {
         loaded = undefined;
       }
     }
-    this.file = loaded ?? { admin: newToken(), nodeSecret: newToken(), components: {} };
+    this.file = loaded ?? { admin: newToken(), nodeSecret: newToken(), components: {}, proxy: newToken() };
     this.file.nodeSecret ??= newToken();
     this.file.components ??= {};
+    this.file.proxy ??= newToken();
     this.reindex();
     this.save();
   }
@@ -53,6 +57,11 @@ export class TokenAuthenticator {
 
   private nodeMac(node: string): string {
     return createHmac('sha256', this.file.nodeSecret).update(node).digest('hex');
+  }
+
+  /** kube-proxy's token (user system:kube-proxy, no group beyond system:authenticated). */
+  get proxyToken(): string {
+    return this.file.proxy;
   }
 
   /** Token for an in-process control-plane component (scheduler, controller-manager). */
@@ -85,6 +94,7 @@ export class TokenAuthenticator {
   private reindex(): void {
     this.byToken.clear();
     this.byToken.set(this.file.admin, { name: 'flotilla-admin', groups: ['system:masters', 'system:authenticated'] });
+    this.byToken.set(this.file.proxy, { name: PROXIER_USER, groups: ['system:authenticated'] });
     for (const [c, t] of Object.entries(this.file.components)) {
       this.byToken.set(t, { name: `system:${c}`, groups: ['system:masters', 'system:authenticated'] });
     }
