@@ -6,6 +6,7 @@
 // affinity sticks; a Service without endpoints refuses at once; a pod reaches itself through its
 // own Service; an unready pod leaves rotation; a new pod's first packet already finds the rules;
 // and the rules in a pod's namespace read as kube's chains.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod, Service } from '../../src-main/api/types.js';
 import { execIn } from '../../src-main/cluster/exec.js';
@@ -110,6 +111,32 @@ async function fromClient(kind: 'http' | 'udp', target: string, n: number, timeo
   return JSON.parse(out.trim().split('\n').pop()!) as string[];
 }
 
+/** `iptables-save` of a pod's network namespace, run in its node container as kube-proxy enters it. */
+async function podRules(pod: string): Promise<string> {
+  const sandboxes = await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, `flotilla.dev/pod=${pod}`, 'flotilla.dev/container-kind=sandbox'] } });
+  expect(sandboxes).toHaveLength(1);
+  const node = sandboxes[0]!.Labels['flotilla.dev/node']!;
+  const nodeContainer = (await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, `flotilla.dev/node=${node}`, 'flotilla.dev/role=node'] } }))[0]!;
+  const pid = (await docker.getContainer(sandboxes[0]!.Id).inspect()).State.Pid;
+  return (await execIn(docker, nodeContainer.Id, ['nsenter', `--net=/host/proc/${pid}/ns/net`, 'iptables-save'])).stdout;
+}
+
+/** One HTTP GET from this process (the host) on a new connection; the body or the error code. */
+function httpGet(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve(b));
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve('TIMEOUT');
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
 async function readyEndpoints(svc: string): Promise<number> {
   const slices = (await c.request('GET', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=${svc}`)).json as { items: { endpoints?: { conditions?: { ready?: boolean } }[] }[] };
   return slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length;
@@ -207,22 +234,115 @@ describe('kube-proxy (iptables) on Docker nodes', () => {
   });
 
   it("writes kube's chain shape into the pod's namespace", async () => {
-    const sandboxes = await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, 'flotilla.dev/pod=client', 'flotilla.dev/container-kind=sandbox'] } });
-    expect(sandboxes).toHaveLength(1);
-    const node = sandboxes[0]!.Labels['flotilla.dev/node']!;
-    const nodeContainer = (await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, `flotilla.dev/node=${node}`, 'flotilla.dev/role=node'] } }))[0]!;
-    const pid = (await docker.getContainer(sandboxes[0]!.Id).inspect()).State.Pid;
     await apply(service('shape-empty', { app: 'none' }));
     const save = await until('the empty Service in the rules', async () => {
-      const out = (await execIn(docker, nodeContainer.Id, ['nsenter', `--net=/host/proc/${pid}/ns/net`, 'iptables-save'])).stdout;
+      const out = await podRules('client');
       return out.includes('shape-empty') ? out : undefined;
     }, 10_000);
     const ip = await clusterIP('web');
     expect(save).toContain('-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     expect(save).toMatch(new RegExp(`-A KUBE-SERVICES -d ${ip.replace(/\./g, '\\.')}/32 -p tcp -m comment --comment "default/web:web cluster IP" -m tcp --dport 80 -j KUBE-SVC-[A-Z2-7]{16}`));
-    expect(save).toMatch(/-m statistic --mode random --probability 0\.333333333\d+ -j KUBE-SEP-/);
+    const spread = save.split('\n').filter((l) => l.includes('"default/web:web -> '));
+    expect(spread.map((l) => /--probability (0\.\d{4})/.exec(l)?.[1] ?? 'last')).toEqual(['0.3333', '0.5000', 'last']);
     expect(save).toContain('-A KUBE-SERVICES -d ');
     expect(save).toMatch(/-m comment --comment "default\/shape-empty:web has no endpoints" -m tcp --dport 80 -j REJECT/);
     expect(save).toMatch(/-j REJECT/);
+  });
+
+  it('answers a NodePort on every node, from the host and from a pod, for pods on any node', async () => {
+    await apply(service('web-np', { app: 'web' }, { type: 'NodePort' }));
+    await until('3 ready endpoints for web-np', async () => (await readyEndpoints('web-np')) === 3, 30_000);
+    const svc = ((await c.request('GET', '/api/v1/namespaces/default/services/web-np')).json as Service).spec;
+    const nodePort = svc.ports!.find((p) => p.name === 'web')!.nodePort!;
+    const nodes = (await c.request('GET', '/api/v1/nodes')).json as { items: { status: { addresses: { type: string; address: string }[] } }[] };
+    const ips = nodes.items.map((n) => n.status.addresses.find((a) => a.type === 'InternalIP')!.address);
+    expect(ips).toHaveLength(2);
+    for (const ip of ips) {
+      // From the host (the project's own container addresses), several connections: every pod is
+      // reached through every node, wherever it runs.
+      const seen = await until(`NodePort ${ip}:${nodePort} from the host reaches every pod`, async () => {
+        const got = await Promise.all(Array.from({ length: 30 }, () => httpGet(`http://${ip}:${nodePort}/`)));
+        return new Set(got).size === 3 ? got : undefined;
+      }, 30_000);
+      expect(new Set(seen)).toEqual(new Set(['web-1', 'web-2', 'web-3']));
+      const fromPod = await fromClient('http', `http://${ip}:${nodePort}/`, 5);
+      expect(fromPod.every((a) => /^web-[123]$/.test(a))).toBe(true);
+    }
+  });
+
+  it('keeps internalTrafficPolicy Local traffic on the node: local endpoints only, dropped where there is none', async () => {
+    const pods = ((await c.request('GET', '/api/v1/namespaces/default/pods')).json as { items: Pod[] }).items;
+    const clientNode = pods.find((p) => p.metadata.name === 'client')!.spec.nodeName!;
+    const nodes = ((await c.request('GET', '/api/v1/nodes')).json as { items: { metadata: { name: string } }[] }).items.map((n) => n.metadata.name);
+    const otherNode = nodes.find((n) => n !== clientNode)!;
+    // One server on the client's node, one elsewhere.
+    await apply(serverPod('local-here', { app: 'local' }, { nodeName: clientNode }));
+    await apply(serverPod('local-there', { app: 'local' }, { nodeName: otherNode }));
+    await apply(serverPod('remote-only', { app: 'remote' }, { nodeName: otherNode }));
+    await apply(service('local', { app: 'local' }, { internalTrafficPolicy: 'Local' }));
+    await apply(service('remote', { app: 'remote' }, { internalTrafficPolicy: 'Local' }));
+    await waitReady(['local-here', 'local-there', 'remote-only']);
+    await until('endpoints of the Local services', async () => (await readyEndpoints('local')) === 2 && (await readyEndpoints('remote')) === 1, 30_000);
+    const local = await until('answers from the local endpoint only', async () => {
+      const r = await fromClient('http', `http://${await clusterIP('local')}:80/`, 20);
+      return r.every((a) => a === 'local-here') ? r : undefined;
+    }, 30_000);
+    expect(local).toHaveLength(20);
+    // No endpoint on this node: kube DROPs (the connection times out) rather than REJECTs.
+    const remote = await until('the remote-only Local Service dropped', async () => {
+      const r = await fromClient('http', `http://${await clusterIP('remote')}:80/`, 2, 1500);
+      return r.every((a) => a === 'TIMEOUT') ? r : undefined;
+    }, 30_000);
+    expect(remote).toEqual(['TIMEOUT', 'TIMEOUT']);
+  });
+
+  it('keeps a terminating pod serving its Service while it is the only one left', async () => {
+    // A pod that keeps serving for a while after SIGTERM, as apps that drain do.
+    const drain = `${SERVER}; process.on('SIGTERM', () => setTimeout(() => process.exit(0), 20000));`;
+    await apply({ ...serverPod('drain-1', { app: 'drain' }), spec: { ...serverPod('drain-1', {}).spec, terminationGracePeriodSeconds: 30, containers: [{ ...serverPod('drain-1', {}).spec.containers[0]!, command: ['node', '-e', drain] }] } });
+    await apply(service('drain', { app: 'drain' }));
+    await waitReady(['drain-1']);
+    const ip = await clusterIP('drain');
+    await until('drain-1 answers', async () => (await fromClient('http', `http://${ip}:80/`, 1))[0] === 'drain-1', 30_000);
+    await c.kubectlOK(['delete', 'pod', 'drain-1', '--wait=false']);
+    await until('drain-1 is a serving, terminating endpoint', async () => {
+      const slices = (await c.request('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=drain')).json as { items: { endpoints?: { conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean } }[] }[] };
+      const e = slices.items.flatMap((s) => s.endpoints ?? [])[0];
+      return e?.conditions?.terminating === true && e.conditions.serving === true && e.conditions.ready === false;
+    }, 30_000);
+    // kube-proxy falls back to serving terminating endpoints when no ready one is left.
+    expect(await fromClient('http', `http://${ip}:80/`, 3)).toEqual(['drain-1', 'drain-1', 'drain-1']);
+  });
+
+  it('keeps the rules through a node restart and follows changes made while it was down', async () => {
+    const pods = ((await c.request('GET', '/api/v1/namespaces/default/pods')).json as { items: Pod[] }).items;
+    const otherNode = pods.find((p) => p.metadata.name === 'local-there')!.spec.nodeName!;
+    const clientNode = pods.find((p) => p.metadata.name === 'client')!.spec.nodeName!;
+    const nodeContainer = async (node: string) => (await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, `flotilla.dev/node=${node}`, 'flotilla.dev/role=node'] } }))[0]!.Id;
+    // Stop the client's node agent (kubelet and kube-proxy); the client pod keeps running. While it
+    // is down, one Service appears and another goes.
+    const id = await nodeContainer(clientNode);
+    await docker.getContainer(id).stop({ t: 5 });
+    await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'while-down', namespace: 'default' }, spec: { selector: { app: 'local' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    await c.kubectlOK(['delete', 'service', 'sticky']);
+    await docker.getContainer(id).start();
+    const ip = await clusterIP('web');
+    const web = await until('web answers again from the client', async () => {
+      const r = await fromClient('http', `http://${ip}:80/`, 10).catch(() => []);
+      return r.length && r.every((a) => /^web-[123]$/.test(a)) ? r : undefined;
+    }, 60_000);
+    expect(web).toHaveLength(10);
+    const got = await until('the Service created while the node was down works', async () => {
+      const r = await fromClient('http', `http://${await clusterIP('while-down')}:80/`, 20);
+      return new Set(r).size === 2 && r.every((a) => a === 'local-here' || a === 'local-there') ? r : undefined;
+    }, 60_000);
+    expect(got).toHaveLength(20);
+    // The deleted Service's chains are gone from the pod's namespace (found and deleted after the restart).
+    const save = await until('the deleted Service gone from the rules', async () => {
+      const out = await podRules('client');
+      return out.includes('default/while-down') && !out.includes('default/sticky') ? out : undefined;
+    }, 30_000);
+    expect(save).not.toMatch(/default\/sticky/);
+    expect(otherNode).not.toBe(clientNode);
   });
 });
