@@ -5,6 +5,8 @@ import { Store } from './store/store.js';
 import { Registry } from './apiserver/registry/registry.js';
 import { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import { ensurePki } from './apiserver/auth/pki.js';
+import { ensureServiceAccountKey } from './apiserver/auth/serviceAccountKey.js';
+import { ServiceAccountTokens } from './apiserver/auth/serviceAccountTokens.js';
 import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
 import { ApiClient } from './client/apiClient.js';
@@ -36,6 +38,11 @@ export interface ControlPlaneOptions {
   scheduler?: boolean;
   /** Run the controller manager (default false here; the CLI and the desktop app turn it on). */
   controllers?: boolean;
+  /**
+   * Run the ServiceAccount admission plugin on pod creation (default: when controllers run, since
+   * it needs the service account controller to make each namespace's `default` ServiceAccount).
+   */
+  serviceAccountAdmission?: boolean;
   /** Timing of the control loops; see controllers/options.ts for the desktop-tuned defaults. */
   controllerOptions?: Partial<ControllerOptions>;
   /** Simulated nodes (kubemark-style) for scale tests and benchmarks. */
@@ -57,6 +64,8 @@ export interface ControlPlane {
   store: Store;
   registry: Registry;
   tokens: TokenAuthenticator;
+  /** Issues and authenticates service account tokens. */
+  serviceAccounts: ServiceAccountTokens;
   caCert: string;
   adminToken: string;
   kubeconfig: string;
@@ -83,12 +92,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const store = await Store.open({ dataDir: dir, historySize: opts.historySize });
     undo.push(() => store.close());
     const controllerOptions: ControllerOptions = { ...DEFAULT_CONTROLLER_OPTIONS, ...(opts.controllerOptions ?? {}) };
-    const registry = new Registry(store, { serviceCIDR: opts.serviceCIDR, defaultTolerationSeconds: controllerOptions.defaultTolerationSeconds });
+    const registry = new Registry(store, {
+      serviceCIDR: opts.serviceCIDR,
+      defaultTolerationSeconds: controllerOptions.defaultTolerationSeconds,
+      serviceAccountAdmission: opts.serviceAccountAdmission ?? !!opts.controllers,
+    });
     await registry.init();
     const tokens = new TokenAuthenticator(dir ? path.join(dir, 'tokens.json') : null);
     const sans = ['127.0.0.1', 'localhost', 'host.docker.internal', os.hostname(), registry.services.ips.apiServiceIP, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...(opts.extraSANs ?? [])];
-    const pki = await ensurePki(dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-')), sans);
-    const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
+    const pkiDir = dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-'));
+    const pki = await ensurePki(pkiDir, sans);
+    const serviceAccounts = new ServiceAccountTokens(ensureServiceAccountKey(pkiDir), store);
+    const apiserver = await startApiServer({ registry, tokens, serviceAccounts, pki, host: opts.host, port: opts.port, log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
     undo.push(() => apiserver.close());
     const kubeconfig = buildKubeconfig({ server: apiserver.url, caCert: pki.caCert, token: tokens.adminToken });
     let kubeconfigPath: string | undefined;
@@ -146,6 +161,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       store,
       registry,
       tokens,
+      serviceAccounts,
       caCert: pki.caCert,
       adminToken: tokens.adminToken,
       kubeconfig,
