@@ -7,6 +7,7 @@ import { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import { ensurePki } from './apiserver/auth/pki.js';
 import { ensureServiceAccountKey } from './apiserver/auth/serviceAccountKey.js';
 import { ServiceAccountTokens } from './apiserver/auth/serviceAccountTokens.js';
+import { KubernetesEndpointsReconciler } from './apiserver/registry/kubernetesEndpoints.js';
 import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
 import { ApiClient } from './client/apiClient.js';
@@ -105,6 +106,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const serviceAccounts = new ServiceAccountTokens(ensureServiceAccountKey(pkiDir), store);
     const apiserver = await startApiServer({ registry, tokens, serviceAccounts, pki, host: opts.host, port: opts.port, log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
     undo.push(() => apiserver.close());
+    const kubernetesEndpoints = new KubernetesEndpointsReconciler(registry, log);
+    undo.push(() => kubernetesEndpoints.stop());
     const kubeconfig = buildKubeconfig({ server: apiserver.url, caCert: pki.caCert, token: tokens.adminToken });
     let kubeconfigPath: string | undefined;
     if (dir) {
@@ -155,6 +158,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         log,
       });
       apiserver.setKubeletResolver(docker.kubeletResolver);
+      const ep = await docker.cluster.podApiEndpoint();
+      // Pods verify the server at that address: the serving certificate must name it.
+      if (ep) apiserver.setServingCert(await ensurePki(pkiDir, [...sans, ep.ip]));
+      await kubernetesEndpoints.publish(ep);
+    } else {
+      // No Docker nodes, so no pod can reach the API server: the endpoints say so.
+      await kubernetesEndpoints.publish(null);
     }
     return {
       url: apiserver.url,
@@ -174,6 +184,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       componentClient,
       async stop() {
         // Node containers and pods keep running: the next start adopts them.
+        kubernetesEndpoints.stop();
         await docker?.cluster.close();
         await hollow?.stop();
         scheduler?.stop();
