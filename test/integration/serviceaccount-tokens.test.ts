@@ -203,3 +203,13 @@ describe('tokens requested by nodes', () => {
     );
   });
 });
+
+describe('hostile bearer tokens', () => {
+  it('answer 401, never an error of the server', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'ES256' })).toString('base64url');
+    const ours = Buffer.from(JSON.stringify({ iss: ISSUER, 'kubernetes.io': 'x', exp: 'soon' })).toString('base64url');
+    for (const t of ['a.b.c', `${header}.${ours}.`, `${header}.${ours}.AAAA`, `${header}.${ours}`, '..', `e30.${ours}.x`]) {
+      expect(await listPodsAs(t)).toBe(401);
+    }
+  });
+});

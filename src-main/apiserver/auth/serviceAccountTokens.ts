@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, decodeJwt, jwtVerify } from 'jose';
 import type { KubeObject } from '../../api/types.js';
 import type { Store } from '../../store/store.js';
 import type { ServiceAccountKey } from './serviceAccountKey.js';
@@ -114,9 +114,9 @@ export class ServiceAccountTokens {
         clockTolerance: LEEWAY_SECONDS,
         currentDate: now,
       }));
-    } catch (e) {
-      if (e instanceof joseErrors.JOSEError) return null;
-      throw e;
+    } catch {
+      // Any failure (jose's errors, or a malformed token it trips over) is a refusal, never a 500.
+      return null;
     }
     const auds = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
     if (!auds.some((a) => this.audiences.includes(a))) return null;
