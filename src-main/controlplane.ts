@@ -5,6 +5,9 @@ import { Store } from './store/store.js';
 import { Registry } from './apiserver/registry/registry.js';
 import { TokenAuthenticator } from './apiserver/auth/tokens.js';
 import { ensurePki } from './apiserver/auth/pki.js';
+import { ensureServiceAccountKey } from './apiserver/auth/serviceAccountKey.js';
+import { ServiceAccountTokens } from './apiserver/auth/serviceAccountTokens.js';
+import { KubernetesEndpointsReconciler } from './apiserver/registry/kubernetesEndpoints.js';
 import { buildKubeconfig } from './apiserver/auth/kubeconfig.js';
 import { startApiServer, type ApiServer } from './apiserver/server.js';
 import { ApiClient } from './client/apiClient.js';
@@ -36,6 +39,11 @@ export interface ControlPlaneOptions {
   scheduler?: boolean;
   /** Run the controller manager (default false here; the CLI and the desktop app turn it on). */
   controllers?: boolean;
+  /**
+   * Run the ServiceAccount admission plugin on pod creation (default: when controllers run, since
+   * it needs the service account controller to make each namespace's `default` ServiceAccount).
+   */
+  serviceAccountAdmission?: boolean;
   /** Timing of the control loops; see controllers/options.ts for the desktop-tuned defaults. */
   controllerOptions?: Partial<ControllerOptions>;
   /** Simulated nodes (kubemark-style) for scale tests and benchmarks. */
@@ -57,6 +65,8 @@ export interface ControlPlane {
   store: Store;
   registry: Registry;
   tokens: TokenAuthenticator;
+  /** Issues and authenticates service account tokens. */
+  serviceAccounts: ServiceAccountTokens;
   caCert: string;
   adminToken: string;
   kubeconfig: string;
@@ -83,13 +93,21 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const store = await Store.open({ dataDir: dir, historySize: opts.historySize });
     undo.push(() => store.close());
     const controllerOptions: ControllerOptions = { ...DEFAULT_CONTROLLER_OPTIONS, ...(opts.controllerOptions ?? {}) };
-    const registry = new Registry(store, { serviceCIDR: opts.serviceCIDR, defaultTolerationSeconds: controllerOptions.defaultTolerationSeconds });
+    const registry = new Registry(store, {
+      serviceCIDR: opts.serviceCIDR,
+      defaultTolerationSeconds: controllerOptions.defaultTolerationSeconds,
+      serviceAccountAdmission: opts.serviceAccountAdmission ?? !!opts.controllers,
+    });
     await registry.init();
     const tokens = new TokenAuthenticator(dir ? path.join(dir, 'tokens.json') : null);
     const sans = ['127.0.0.1', 'localhost', 'host.docker.internal', os.hostname(), registry.services.ips.apiServiceIP, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...(opts.extraSANs ?? [])];
-    const pki = await ensurePki(dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-')), sans);
-    const apiserver = await startApiServer({ registry, tokens, pki, host: opts.host, port: opts.port, log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
+    const pkiDir = dir ? path.join(dir, 'pki') : fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-pki-'));
+    const pki = await ensurePki(pkiDir, sans);
+    const serviceAccounts = new ServiceAccountTokens(ensureServiceAccountKey(pkiDir), store);
+    const apiserver = await startApiServer({ registry, tokens, serviceAccounts, pki, host: opts.host, port: opts.port, log, watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs });
     undo.push(() => apiserver.close());
+    const kubernetesEndpoints = new KubernetesEndpointsReconciler(registry, log);
+    undo.push(() => kubernetesEndpoints.stop());
     const kubeconfig = buildKubeconfig({ server: apiserver.url, caCert: pki.caCert, token: tokens.adminToken });
     let kubeconfigPath: string | undefined;
     if (dir) {
@@ -140,12 +158,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         log,
       });
       apiserver.setKubeletResolver(docker.kubeletResolver);
+      const ep = await docker.cluster.podApiEndpoint();
+      // Pods verify the server at that address: the serving certificate must name it.
+      if (ep) apiserver.setServingCert(await ensurePki(pkiDir, [...sans, ep.ip]));
+      await kubernetesEndpoints.publish(ep);
+    } else {
+      // No Docker nodes, so no pod can reach the API server: the endpoints say so.
+      await kubernetesEndpoints.publish(null);
     }
     return {
       url: apiserver.url,
       store,
       registry,
       tokens,
+      serviceAccounts,
       caCert: pki.caCert,
       adminToken: tokens.adminToken,
       kubeconfig,
@@ -158,6 +184,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       componentClient,
       async stop() {
         // Node containers and pods keep running: the next start adopts them.
+        kubernetesEndpoints.stop();
         await docker?.cluster.close();
         await hollow?.stop();
         scheduler?.stop();

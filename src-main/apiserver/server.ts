@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream';
 import { closeServer, trackConnections } from '../api/serverConnections.js';
 import type { Registry } from './registry/registry.js';
 import type { TokenAuthenticator, UserInfo } from './auth/tokens.js';
+import type { ServiceAccountTokens } from './auth/serviceAccountTokens.js';
+import { RequestAuthenticator } from './auth/authenticator.js';
 import type { Pki } from './auth/pki.js';
 import { errors } from './status.js';
 import { sendError, sendJSON, sendRaw } from './http.js';
@@ -23,7 +25,7 @@ import { openapiFor, openapiRoot, openapiV2 } from './handlers/openapi.js';
 import { proxyUpgrade, writeUpgradeStatus, type KubeletResolver } from './handlers/nodeProxy.js';
 import { parseRequestTarget } from '../api/requestTarget.js';
 import { silentLogger, type Logger } from '../api/log.js';
-import { authorizeNode, nodeCreateAdmission, nodeUpdateAdmission } from './auth/nodeAuthorizer.js';
+import { authorizeNode, nodeCreateAdmission, nodeTokenRequestAdmission, nodeUpdateAdmission } from './auth/nodeAuthorizer.js';
 import { authorizeProxier } from './auth/proxierAuthorizer.js';
 import { requestAttributes, type RequestAttributes } from './auth/requestAttributes.js';
 import { applyHeapPolicy } from './heapPolicy.js';
@@ -34,6 +36,8 @@ import { applyHeapPolicy } from './heapPolicy.js';
 export interface ApiServerOptions {
   registry: Registry;
   tokens: TokenAuthenticator;
+  /** Issues and authenticates service account tokens; without it serviceaccounts/token is not served. */
+  serviceAccounts?: ServiceAccountTokens;
   pki: Pki;
   host?: string;
   port?: number;
@@ -47,6 +51,8 @@ export interface ApiServer {
   port: number;
   /** Installs how pods/log, pods/exec and pods/attach reach a node's kubelet. */
   setKubeletResolver(resolve: KubeletResolver | undefined): void;
+  /** Serves a new certificate (e.g. once the address pods reach the server at is known) to new connections. */
+  setServingCert(pki: Pick<Pki, 'serverCert' | 'serverKey'>): void;
   close(): Promise<void>;
 }
 
@@ -61,7 +67,8 @@ function hasBearerToken(authorization: string | undefined): boolean {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   applyHeapPolicy();
-  const { registry, tokens } = opts;
+  const { registry } = opts;
+  const authenticator = new RequestAuthenticator(opts.tokens, opts.serviceAccounts);
   let kubelet: KubeletResolver | undefined;
   const log = (opts.log ?? silentLogger).with('apiserver');
   const server = https.createServer({ cert: opts.pki.serverCert, key: opts.pki.serverKey, keepAliveTimeout: 65_000 }, (req, res) => {
@@ -83,7 +90,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // is known, below. A presented bearer token must be valid even on the public paths: kube's authenticator fails
     // on a bad token before anonymous access is considered, so only a request without one is
     // anonymous.
-    const user = tokens.authenticate(req.headers.authorization);
+    const user = await authenticator.authenticate(req.headers.authorization);
     if (!user && (!PUBLIC.has(path) || hasBearerToken(req.headers.authorization))) throw errors.unauthorized();
     if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
@@ -143,6 +150,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const refused = user ? nodeUpdateAdmission(user, r, old, updated, sub) : null;
         if (refused) throw refused;
       },
+      serviceAccountTokens: opts.serviceAccounts,
+      admitTokenRequest: (ns, sa, tr) => {
+        const refused = user ? nodeTokenRequestAdmission(user, ns, sa, tr, registry.store) : null;
+        if (refused) throw refused;
+      },
     });
   }
 
@@ -152,19 +164,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that resets the connection mid-handshake must not become an uncaught 'error'.
     socket.on('error', () => socket.destroy());
-    try {
-      const { segments, query } = parseRequestTarget(req.url);
-      const user = tokens.authenticate(req.headers.authorization);
-      if (!user) throw errors.unauthorized();
-      const rr = segments[0] === 'api' && segments[1] === 'v1' ? parseResourcePath('', 'v1', segments.slice(2)) : undefined;
-      if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach') || rr.watchPrefix) throw errors.notFoundPath();
-      const denied = authorize(user, requestAttributes(req.method ?? 'GET', rr, query));
-      if (denied) throw denied;
-      void proxyUpgrade(req, socket, head, registry, kubelet, rr.namespace!, rr.name, rr.subresource, query).catch((e) => writeUpgradeStatus(socket, e));
-    } catch (e) {
-      writeUpgradeStatus(socket, e);
-    }
+    void upgrade(req, socket, head).catch((e) => writeUpgradeStatus(socket, e));
   });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { segments, query } = parseRequestTarget(req.url);
+    const user = await authenticator.authenticate(req.headers.authorization);
+    if (!user) throw errors.unauthorized();
+    const rr = segments[0] === 'api' && segments[1] === 'v1' ? parseResourcePath('', 'v1', segments.slice(2)) : undefined;
+    if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach') || rr.watchPrefix) throw errors.notFoundPath();
+    const denied = authorize(user, requestAttributes(req.method ?? 'GET', rr, query));
+    if (denied) throw denied;
+    await proxyUpgrade(req, socket, head, registry, kubelet, rr.namespace!, rr.name, rr.subresource, query);
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -177,6 +189,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     port,
     setKubeletResolver(r) {
       kubelet = r;
+    },
+    setServingCert(p) {
+      server.setSecureContext({ cert: p.serverCert, key: p.serverKey });
     },
     close: () => closeServer(server, connections),
   };

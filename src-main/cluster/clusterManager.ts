@@ -189,6 +189,17 @@ export class ClusterManager {
     return layout;
   }
 
+  /**
+   * Where pods reach the API server: the address and port nodes dial, when it is an address of the
+   * cluster network ('relay' and 'direct': the gateway). With 'host-gateway' the engine alone knows
+   * the address its host-gateway maps to, so there is none to publish: null.
+   */
+  async podApiEndpoint(): Promise<{ ip: string; port: number } | null> {
+    const layout = await this.ensureNetwork();
+    if (this.mode === 'host-gateway') return null;
+    return { ip: layout.gateway, port: Number(new URL(this.apiUrl).port) };
+  }
+
   /** The engine's real CPUs and memory: what node capacities are shares of. */
   async engineResources(): Promise<EngineResources> {
     if (!this.engine) {

@@ -12,6 +12,7 @@ import { PodGCController } from './podgc/podGCController.js';
 import { NodeLifecycleController } from './nodelifecycle/nodeLifecycleController.js';
 import { EndpointsController } from './endpoints/endpointsController.js';
 import { EndpointSliceController } from './endpointslice/endpointSliceController.js';
+import { RootCACertPublisher } from './rootcacertpublisher/rootCACertPublisher.js';
 
 // The controller manager (kube-controller-manager's role): every control loop in one process,
 // sharing one API client and one set of informers, talking to the API server over HTTPS with
@@ -31,6 +32,7 @@ export function newControllers(ctx: ControllerContext): Controller[] {
     new NodeLifecycleController(ctx),
     new EndpointsController(ctx),
     new EndpointSliceController(ctx),
+    new RootCACertPublisher(ctx),
   ];
 }
 

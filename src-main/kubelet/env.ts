@@ -1,5 +1,6 @@
 import type { ConfigMap, Container, EnvVar, Pod, Secret, Service } from '../api/types.js';
 import { isQuantity, parseQuantity } from '../api/validation/quantity.js';
+import type { TokenRequestSpec } from './tokenManager.js';
 
 // A container's environment, as kube's kubelet builds it (kubelet_pods.go
 // makeEnvironmentVariables): envFrom sources, then env in declaration order with `$(VAR)`
@@ -11,6 +12,8 @@ import { isQuantity, parseQuantity } from '../api/validation/quantity.js';
 export interface EnvSources {
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** A service account token for a projected volume (tokenManager.ts); throws when none can be had. */
+  getServiceAccountToken?(namespace: string, serviceAccount: string, spec: TokenRequestSpec): Promise<string>;
 }
 
 export interface EnvContext {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type Dockerode from 'dockerode';
 import { systemClock, type Clock } from '../api/clock.js';
+import { TokenManager } from './tokenManager.js';
 import { silentLogger, type Logger } from '../api/log.js';
 import type { ConfigMap, Lease, Node, Pod, Secret, Service } from '../api/types.js';
 import { ApiClient, isAlreadyExists, isConflict, isNotFound } from '../client/apiClient.js';
@@ -101,6 +102,7 @@ export class Kubelet {
   private nodeUid: string | undefined;
   private reportingNode = false;
   private readonly log: Logger;
+  private readonly tokens: TokenManager;
 
   constructor(opts: KubeletOptions) {
     this.o = opts;
@@ -115,6 +117,15 @@ export class Kubelet {
     const max = opts.backoffMaxMs ?? 300_000;
     const clock = opts.clock ?? systemClock;
     this.clock = clock;
+    this.tokens = new TokenManager(async (ns, sa, spec) => {
+      const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(sa)}/token`;
+      const tr = await this.client.request<{ spec?: { expirationSeconds?: number }; status?: { token: string; expirationTimestamp: string } }>('POST', path, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec,
+      });
+      return { token: tr.status?.token ?? '', expirationTimestamp: tr.status?.expirationTimestamp ?? '', expirationSeconds: tr.spec?.expirationSeconds };
+    }, clock);
     this.crashBackoff = new Backoff({ baseMs: base, maxMs: max }, clock);
     this.pullBackoff = new Backoff({ baseMs: base, maxMs: max }, clock);
     this.probes = new ProbeManager(
@@ -415,7 +426,10 @@ export class Kubelet {
     const rec = this.records.get(uid) ?? this.record(uid);
     const res = await this.worker.sync(rec);
     if (res.forget) {
-      if (!rec.pod) this.records.delete(uid);
+      if (!rec.pod) {
+        this.records.delete(uid);
+        this.tokens.forgetPod(uid);
+      }
       return;
     }
     if (res.requeueAfterMs !== undefined && !this.stopped) this.queue.addAfter(uid, Math.max(50, res.requeueAfterMs));
@@ -502,6 +516,7 @@ export class Kubelet {
     return {
       getConfigMap: (ns, name) => get<ConfigMap>('configmaps', ns, name),
       getSecret: (ns, name) => get<Secret>('secrets', ns, name),
+      getServiceAccountToken: (ns, sa, spec) => this.tokens.get(ns, sa, spec),
     };
   }
 

@@ -162,6 +162,7 @@ export async function volumeFiles(pod: Pod, v: Volume, ctx: ProjectionContext): 
           configMap?: { name: string; items?: KeyItems; optional?: boolean };
           secret?: { name: string; items?: KeyItems; optional?: boolean };
           downwardAPI?: { items?: Parameters<typeof downwardFiles>[1] };
+          serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
         }[];
       }
     | undefined;
@@ -169,14 +170,36 @@ export async function volumeFiles(pod: Pod, v: Volume, ctx: ProjectionContext): 
     const mode = proj.defaultMode ?? 0o644;
     const out: ProjectedFile[] = [];
     for (const s of proj.sources ?? []) {
-      // serviceAccountToken sources are skipped: Flotilla issues no service account tokens yet.
-      const r = s.configMap ? await cmFiles(s.configMap, mode) : s.secret ? await secretFiles(s.secret, mode) : s.downwardAPI ? downwardFiles(pod, s.downwardAPI.items, mode, ctx.podIP, ctx.hostIP, ctx.allocatable) : [];
+      const r = s.configMap
+        ? await cmFiles(s.configMap, mode)
+        : s.secret
+          ? await secretFiles(s.secret, mode)
+          : s.downwardAPI
+            ? downwardFiles(pod, s.downwardAPI.items, mode, ctx.podIP, ctx.hostIP, ctx.allocatable)
+            : s.serviceAccountToken
+              ? await tokenFiles(pod, s.serviceAccountToken, mode, ctx)
+              : [];
       if (!Array.isArray(r)) return r;
       out.push(...r);
     }
     return out;
   }
   return [];
+}
+
+/** A serviceAccountToken projection: a token bound to this pod, for its audience and lifetime (kube's projected volume). */
+async function tokenFiles(pod: Pod, tp: { audience?: string; expirationSeconds?: number; path: string }, mode: number, ctx: ProjectionContext): Promise<ProjectedFile[] | { error: string }> {
+  if (!ctx.sources.getServiceAccountToken) return { error: 'service account tokens are not available on this node' };
+  try {
+    const token = await ctx.sources.getServiceAccountToken(pod.metadata.namespace ?? 'default', pod.spec.serviceAccountName || 'default', {
+      audiences: tp.audience ? [tp.audience] : undefined,
+      expirationSeconds: tp.expirationSeconds ?? 3600,
+      boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name!, uid: pod.metadata.uid! },
+    });
+    return [{ path: tp.path, content: Buffer.from(token), mode }];
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }
 
 export function filesHash(files: ProjectedFile[]): string {

@@ -70,6 +70,7 @@ describe('schema', () => {
       [
         'apps/v1 Deployment',
         'apps/v1 ReplicaSet',
+        'authentication.k8s.io/v1 TokenRequest',
         'networking.k8s.io/v1 Ingress',
         'policy/v1 Eviction',
         'v1 ConfigMap',

@@ -8,6 +8,7 @@ import { discoveryPackage } from './discovery.js';
 import { coordinationPackage } from './coordination.js';
 import { autoscalingPackage } from './autoscaling.js';
 import { policyPackage } from './policy.js';
+import { authenticationPackage } from './authentication.js';
 
 // The schema of every kind Flotilla serves, compiled once when this module loads. Kinds are
 // looked up by group/version/kind as kube-apiserver's scheme registers them.
@@ -27,6 +28,7 @@ export const PACKAGES: PackageDef[] = [
   coordinationPackage,
   autoscalingPackage,
   policyPackage,
+  authenticationPackage,
 ];
 
 export const SCHEMA = compile(PACKAGES);
@@ -40,6 +42,7 @@ const GROUP_PACKAGES: Record<string, string> = {
   'coordination.k8s.io': 'coordination',
   autoscaling: 'autoscaling',
   policy: 'policy',
+  'authentication.k8s.io': 'authentication',
   'meta.k8s.io': 'meta',
 };
 

@@ -8,7 +8,7 @@ import { admitStoredObject } from './nodeRestriction.js';
 import type { RequestAttributes } from './requestAttributes.js';
 import type { UserInfo } from './tokens.js';
 
-export { nodeCreateAdmission, nodeUpdateAdmission } from './nodeRestriction.js';
+export { nodeCreateAdmission, nodeTokenRequestAdmission, nodeUpdateAdmission } from './nodeRestriction.js';
 
 // kube's Node authorizer (plugin/pkg/auth/authorizer/node/node_authorizer.go, with 1.32's default
 // AuthorizeNodeWithSelectors) plus the system:node rules (bootstrappolicy NodeRules): what a

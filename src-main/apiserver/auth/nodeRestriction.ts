@@ -1,4 +1,4 @@
-import type { ResourceDef } from '../../api/resources.js';
+import { resourceByKey, type ResourceDef } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { goQuote } from '../../api/validation/goRender.js';
 import type { Store } from '../../store/store.js';
@@ -163,5 +163,31 @@ export function nodeUpdateAdmission(user: UserInfo, r: ResourceDef, oldObj: Kube
     if (oldObj.spec?.nodeName !== node) return refuse(r, name, `node ${q} can only update pod status for pods with spec.nodeName set to itself`);
     if (modifiedLabels(obj(newObj.metadata)?.labels, oldObj.metadata.labels).length) return refuse(r, name, `node ${q} cannot update labels through pod status`);
   }
+  return null;
+}
+
+/** A TokenRequest's spec as NodeRestriction reads it. */
+interface BoundTokenRequest {
+  spec?: { boundObjectRef?: { kind?: string; apiVersion?: string; name?: string; uid?: string } | null };
+}
+
+/**
+ * NodeRestriction for serviceaccounts/token (kube's admitServiceAccount): a node asks only for
+ * tokens bound to a pod scheduled on it, named with its uid. (The Node authorizer already limited
+ * the service account to one a pod on the node runs as.) Returns the error, or null.
+ */
+export function nodeTokenRequestAdmission(user: UserInfo, namespace: string, serviceAccount: string, tr: BoundTokenRequest, store: Store): ApiError | null {
+  const node = nodeIdentity(user);
+  if (node === undefined) return null;
+  const sa = resourceByKey('serviceaccounts')!;
+  const ref = tr.spec?.boundObjectRef;
+  if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name) return refuse(sa, serviceAccount, 'node requested token not bound to a pod');
+  if (!ref.uid) return refuse(sa, serviceAccount, 'node requested token with a pod binding without a uid');
+  const pod = store.get('pods', `${namespace}/${ref.name}`);
+  if (!pod) return errors.notFound(resourceByKey('pods')!, ref.name);
+  if (pod.metadata.uid !== ref.uid) {
+    return refuse(sa, serviceAccount, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+  }
+  if (pod.spec?.nodeName !== node) return refuse(sa, serviceAccount, 'node requested token bound to a pod scheduled on a different node');
   return null;
 }

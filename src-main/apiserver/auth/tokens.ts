@@ -13,6 +13,15 @@ import { PROXIER_USER } from './proxierAuthorizer.js';
 export interface UserInfo {
   name: string;
   groups: string[];
+  uid?: string;
+  /** kube's user.Info extra (a service account token's pod, node and credential id). */
+  extra?: Record<string, string[]>;
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  return /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
 }
 
 interface TokenFile {
@@ -75,10 +84,8 @@ export class TokenAuthenticator {
   }
 
   authenticate(authorization: string | undefined): UserInfo | null {
-    if (!authorization) return null;
-    const m = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!m) return null;
-    const token = m[1]!;
+    const token = bearerToken(authorization);
+    if (!token) return null;
     if (token.startsWith(NODE_PREFIX)) {
       const i = token.lastIndexOf(':');
       const node = token.slice(NODE_PREFIX.length, i);

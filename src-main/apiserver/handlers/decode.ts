@@ -216,15 +216,16 @@ const SUBRESOURCE_KINDS: Record<string, GVK> = {
   Scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
   Binding: { group: '', version: 'v1', kind: 'Binding' },
   Eviction: { group: 'policy', version: 'v1', kind: 'Eviction' },
+  TokenRequest: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
 };
 
 /**
  * Bodies of subresources and options: 'Scale' (autoscaling/v1), 'Binding' (v1), 'Eviction'
- * (policy/v1; policy/v1beta1 also accepted), 'DeleteOptions'. DeleteOptions are read as delete.go
+ * (policy/v1; policy/v1beta1 also accepted), 'TokenRequest' (authentication.k8s.io/v1), 'DeleteOptions'. DeleteOptions are read as delete.go
  * reads them: without strictness, and a body that does not decode is kube's 500 (the decoder's
  * error is not turned into a Status there).
  */
-export function decodeAs<T>(raw: Buffer | unknown, contentType: string, kind: 'Scale' | 'Binding' | 'Eviction' | 'DeleteOptions', mode: FieldValidation): Decoded<T> {
+export function decodeAs<T>(raw: Buffer | unknown, contentType: string, kind: 'Scale' | 'Binding' | 'Eviction' | 'TokenRequest' | 'DeleteOptions', mode: FieldValidation): Decoded<T> {
   if (kind === 'DeleteOptions') return decodeDeleteOptions(raw, contentType) as Decoded<T>;
   const target = SUBRESOURCE_KINDS[kind]!;
   return decodeFor(raw, contentType, target, gvString(target), mode) as unknown as Decoded<T>;

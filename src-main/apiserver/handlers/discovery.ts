@@ -29,10 +29,11 @@ const SUBRESOURCE_INFO: Partial<Record<Subresource, { kind: (r: ResourceDef) => 
   attach: { kind: () => ({ group: '', version: 'v1', kind: 'PodAttachOptions' }), verbs: ['create', 'get'] },
   portforward: { kind: () => ({ group: '', version: 'v1', kind: 'PodPortForwardOptions' }), verbs: ['create', 'get'] },
   eviction: { kind: () => ({ group: 'policy', version: 'v1', kind: 'Eviction' }), verbs: ['create'] },
+  token: { kind: () => ({ group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }), verbs: ['create'] },
 };
 
 /** Subresources that are implemented (portforward and eviction are not yet): only these are advertised. */
-const servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach']);
+const servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'token']);
 
 function subresourcesOf(r: ResourceDef): Subresource[] {
   return r.subresources.filter((s) => servedSubresources.has(s) && SUBRESOURCE_INFO[s]);

@@ -17,10 +17,12 @@ import { queryBool, queryInt, queryOptionalBool } from '../../api/queryParams.js
 import { checkForce, dryRunOf, fieldManagerOf, type OptionsKind } from './options.js';
 import { applyScale, scaleOf, type Scale } from './scale.js';
 import { nowISO } from '../../api/time.js';
+import { createToken, type TokenRequest } from './tokenRequest.js';
+import type { ServiceAccountTokens } from '../auth/serviceAccountTokens.js';
 
 // REST for every resource in the catalogue: routing of /api/v1/... and /apis/<g>/<v>/... paths to
-// list / watch / get / create / update / patch / delete and the status, scale, binding and
-// finalize subresources.
+// list / watch / get / create / update / patch / delete and the status, scale, binding,
+// finalize and token subresources.
 
 export interface ResourceRequest {
   resource: ResourceDef;
@@ -174,6 +176,10 @@ export interface RestOptions {
   admitCreate?: (r: ResourceDef, body: KubeObject) => void;
   /** Admission of an update or patch (see WriteContext.admitUpdate). */
   admitUpdate?: WriteContext['admitUpdate'];
+  /** Issues service account tokens (serviceaccounts/token); without it the subresource is not served. */
+  serviceAccountTokens?: ServiceAccountTokens;
+  /** Admission of a TokenRequest once decoded and defaulted (throws ApiError to refuse). */
+  admitTokenRequest?: (namespace: string, serviceAccount: string, tr: TokenRequest) => void;
 }
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, registry: Registry, rr: ResourceRequest, q: URLSearchParams, opts: RestOptions = {}): Promise<void> {
@@ -303,6 +309,15 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (!node) throw errors.invalid(r, name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
     await registry.bind(ns!, name, node, ctx, binding.metadata?.annotations);
     return sendJSON(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  // ---- token (serviceaccounts/token) ----
+  if (sub === 'token') {
+    if (!opts.serviceAccountTokens) throw errors.notFoundPath();
+    if (method !== 'POST') throw errors.methodNotAllowed(method);
+    const tr = decode(decodeAs<TokenRequest>(await body(), mediaType(req), 'TokenRequest', fv));
+    const out = await createToken(registry, opts.serviceAccountTokens, ns!, name, tr, (t) => opts.admitTokenRequest?.(ns!, name, t));
+    return sendJSON(res, 201, out);
   }
 
   const subresource = sub === 'status' || sub === 'finalize' ? sub : undefined;

@@ -1,5 +1,5 @@
 // Field-number schemas for the Kubernetes protobuf messages that kubectl's typed clients send
-// (`kubectl create namespace|configmap|secret|service|serviceaccount|deployment|ingress ...`),
+// (`kubectl create namespace|configmap|secret|service|serviceaccount|deployment|ingress|token ...`),
 // written by hand from k8s.io/api and k8s.io/apimachinery generated.proto / types.go.
 //
 // Each message maps a protobuf field number to a compact spec string:
@@ -508,7 +508,15 @@ const policy: Record<string, MessageSpec> = {
   Eviction: { 1: 'metadata:ObjectMeta~', 2: 'deleteOptions:DeleteOptions' },
 };
 
-export const MESSAGES: Record<string, MessageSpec> = { ...meta, ...core, ...apps, ...networking, ...policy };
+// ---- k8s.io/api/authentication/v1 ----
+const authentication: Record<string, MessageSpec> = {
+  TokenRequest: { 1: 'metadata:ObjectMeta~', 2: 'spec:TokenRequestSpec~', 3: 'status:TokenRequestStatus~' },
+  TokenRequestSpec: { 1: 'audiences:[]s!', 4: 'expirationSeconds:i64*!', 3: 'boundObjectRef:BoundObjectReference!' },
+  BoundObjectReference: { 1: 'kind', 2: 'apiVersion', 3: 'name', 4: 'uid' },
+  TokenRequestStatus: { 1: 'token!', 2: 'expirationTimestamp:T~' },
+};
+
+export const MESSAGES: Record<string, MessageSpec> = { ...meta, ...core, ...apps, ...networking, ...policy, ...authentication };
 
 /** Top-level kinds this decoder understands: `apiVersion` + `kind` -> message name. */
 export const KINDS: Record<string, Record<string, string>> = {
@@ -523,4 +531,5 @@ export const KINDS: Record<string, Record<string, string>> = {
   'apps/v1': { Deployment: 'Deployment', ReplicaSet: 'ReplicaSet' },
   'networking.k8s.io/v1': { Ingress: 'Ingress' },
   'policy/v1': { Eviction: 'Eviction' },
+  'authentication.k8s.io/v1': { TokenRequest: 'TokenRequest' },
 };

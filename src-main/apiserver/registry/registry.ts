@@ -16,6 +16,7 @@ import { SYSTEM_NAMESPACES } from './strategies/namespaces.js';
 import { matchesRequirements, type LabelRequirement } from '../../api/selectors/labels.js';
 import { matchesFields, type FieldRequirement } from '../../api/selectors/fields.js';
 import { nowISO } from '../../api/time.js';
+import { admitPodServiceAccount } from '../admission/serviceAccount.js';
 
 // The generic registry (kube's genericregistry.Store): the object lifecycle shared by every
 // resource — names, uid, creationTimestamp, generation, status/spec separation, defaulting,
@@ -58,6 +59,12 @@ export interface RegistryOptions {
   nodePortRange?: [number, number];
   /** tolerationSeconds of the default not-ready/unreachable tolerations added to new pods. */
   defaultTolerationSeconds?: number;
+  /**
+   * Run the ServiceAccount admission plugin on pod creation (kube's default). It needs the
+   * service account controller to make each namespace's `default` ServiceAccount, so a control
+   * plane without controllers leaves it off.
+   */
+  serviceAccountAdmission?: boolean;
 }
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -77,10 +84,13 @@ export class Registry {
   readonly services: ServiceAllocation;
   private readonly strategies: Map<string, ResourceStrategy>;
 
+  private readonly serviceAccountAdmission: boolean;
+
   constructor(
     readonly store: Store,
     opts: RegistryOptions = {},
   ) {
+    this.serviceAccountAdmission = !!opts.serviceAccountAdmission;
     const [min, max] = opts.nodePortRange ?? [30000, 32767];
     this.services = new ServiceAllocation(new ClusterIPAllocator(opts.serviceCIDR ?? '10.96.0.0/16'), new NodePortAllocator(min, max));
     this.strategies = buildStrategies({ defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300, services: this.services });
@@ -161,8 +171,23 @@ export class Registry {
   // ---- create ----
 
   async create(r: ResourceDef, ns: string | undefined, body: KubeObject, ctx: WriteContext): Promise<KubeObject> {
-    const obj = this.prepareNew(r, ns, body, ctx);
+    const obj = this.prepareNew(r, ns, await this.admitCreate(r, ns, body), ctx);
     return this.persistCreate(r, obj, ctx);
+  }
+
+  /**
+   * Mutating admission of a create (before defaulting and validation, as in kube). Works on a copy;
+   * a body that is not an object, or names a namespace that does not exist, is left for
+   * prepareNew to refuse (kube's NamespaceLifecycle runs first).
+   */
+  private async admitCreate(r: ResourceDef, ns: string | undefined, body: KubeObject): Promise<KubeObject> {
+    if (r.key !== 'pods' || !this.serviceAccountAdmission) return body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+    const namespace = ns ?? body.metadata?.namespace;
+    if (typeof namespace !== 'string' || !this.store.get('namespaces', namespace)) return body;
+    const pod = clone(body) as Pod;
+    await admitPodServiceAccount(this.store, namespace, pod);
+    return pod;
   }
 
   private prepareNew(r: ResourceDef, ns: string | undefined, body: KubeObject, ctx: WriteContext): KubeObject {

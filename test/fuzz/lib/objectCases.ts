@@ -14,7 +14,7 @@ import { mayWriteSentinels, refusedVerb } from './sentinelScope.js';
 const VERBS = ['POST', 'PUT', 'PATCH-json', 'PATCH-merge', 'PATCH-smp', 'PATCH-apply', 'PATCH-other', 'DELETE', 'DELETE-collection'] as const;
 type Verb = (typeof VERBS)[number];
 
-const SUBRESOURCES = ['status', 'scale', 'binding', 'eviction', 'finalize', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers', 'resize', 'proxy', 'foo'];
+const SUBRESOURCES = ['status', 'scale', 'binding', 'eviction', 'token', 'finalize', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers', 'resize', 'proxy', 'foo'];
 const KUBELET_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
 const PATCH_TYPES: Record<string, string> = {

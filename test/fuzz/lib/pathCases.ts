@@ -53,6 +53,7 @@ const SEGMENTS = [
   'portforward',
   'proxy',
   'eviction',
+  'token',
   'ephemeralcontainers',
   'finalize',
   'resize',
@@ -113,7 +114,7 @@ const structuredPath = fc
     res: fc.nat(RESOURCES.length - 1),
     ns: fc.constantFrom(FUZZ_NS, FUZZ_NS, FUZZ_NS, KEEP_NS, 'default', 'nope'),
     name: rarely(fc.constantFrom('fz-0', 'fz-1', 'fz-node-0', 'fz-ns-0', 'fz-class-0', 'keep-configmap', 'kubernetes'), 2),
-    sub: rarely(fc.constantFrom('status', 'scale', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy', 'eviction', 'ephemeralcontainers', 'finalize', 'resize', 'foo'), 3),
+    sub: rarely(fc.constantFrom('status', 'scale', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy', 'eviction', 'token', 'ephemeralcontainers', 'finalize', 'resize', 'foo'), 3),
     watchPrefix: rarely(fc.constant('watch'), 6),
     edits: fc.array(fc.record({ kind: fc.constantFrom('replace', 'insert', 'append'), at: fc.nat(), seg: segment }), { maxLength: 2 }),
   })
