@@ -59,6 +59,7 @@ describe('the controllers the manager runs', () => {
       'node-lifecycle-controller',
       'endpoints-controller',
       'endpointslice-controller',
+      'root-ca-certificate-publisher-controller',
     ]);
   });
 
