@@ -38,10 +38,11 @@ export function query(name: string, type: string, o: QueryOptions = {}): Buffer 
   });
 }
 
-export type Reply = DecodedPacket & { raw: Buffer };
+/** dns-packet's decoded message; its rcode (present at run time) is not in @types/dns-packet. */
+export type Reply = DecodedPacket & { raw: Buffer; rcode: string };
 
 export function decode(buf: Buffer): Reply {
-  return Object.assign(dnsPacket.decode(buf), { raw: buf });
+  return Object.assign(dnsPacket.decode(buf) as DecodedPacket & { rcode: string }, { raw: buf });
 }
 
 /** Sends one UDP datagram and waits for the first datagram back (undefined after timeoutMs). */
