@@ -98,14 +98,20 @@ export class DnsServer {
     let buf = Buffer.alloc(0);
     let served = 0;
     let busy = false;
+    // Data that came in while a query was being answered: look at the buffer again afterwards.
+    let more = false;
     c.setNoDelay(true);
     c.setTimeout(readTimeout, () => c.destroy());
     c.on('error', () => c.destroy());
     c.on('close', () => this.conns.delete(c));
 
     const pump = async () => {
-      if (busy) return;
+      if (busy) {
+        more = true;
+        return;
+      }
       busy = true;
+      more = false;
       try {
         while (buf.length >= 2 && !c.destroyed) {
           const n = buf.readUInt16BE(0);
@@ -136,7 +142,7 @@ export class DnsServer {
       } finally {
         busy = false;
       }
-      if (buf.length >= 2 && !c.destroyed) void pump();
+      if (more && !c.destroyed) void pump();
     };
 
     c.on('data', (d) => {
