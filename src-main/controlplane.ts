@@ -19,7 +19,9 @@ import { HollowNodePool, type HollowNodeOptions } from './hollow/hollowNodePool.
 import { startDockerNodes, type DockerNodes } from './dockerNodes.js';
 import type { ProgressFn } from './images/types.js';
 import { DATA_FILE_MODE, openDataFolder } from './dataFolder.js';
-import { silentLogger, type Logger } from './api/log.js';
+import { logEnv, silentLogger, type Logger } from './api/log.js';
+import { CLUSTER_DOMAIN, clusterDnsObjects } from './addons/clusterDns.js';
+import { reconcileAddons } from './addons/addonManager.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
 // CLI in plain Node and by the Electron main process; nothing here depends on Electron.
@@ -54,6 +56,11 @@ export interface ControlPlaneOptions {
   clusterName?: string;
   /** Extra environment for new node containers' kubelets (e.g. FLOTILLA_BACKOFF_BASE_MS; see kubelet/main.ts). */
   nodeEnv?: Record<string, string>;
+  /**
+   * Deploy the add-ons (cluster DNS) onto the Docker nodes; default: when the controllers run
+   * (a Deployment needs them). Kubelets of new nodes point pods' resolv.conf at kube-dns either way.
+   */
+  addons?: boolean;
   /** Image build progress (the first start builds the node image). */
   onImageProgress?: ProgressFn;
   /** Where every component logs (each names itself on it); its level and format also go to new nodes' kubelets. Default: none. */
@@ -153,7 +160,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         caCert: pki.caCert,
         tokens,
         controllerOptions,
-        nodeEnv: opts.nodeEnv,
+        nodeEnv: { FLOTILLA_CLUSTER_DNS: registry.services.ips.dnsServiceIP, ...opts.nodeEnv },
         onProgress: opts.onImageProgress,
         log,
       });
@@ -162,6 +169,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       // Pods verify the server at that address: the serving certificate must name it.
       if (ep) apiserver.setServingCert(await ensurePki(pkiDir, [...sans, ep.ip]));
       await kubernetesEndpoints.publish(ep);
+      if (opts.addons ?? !!opts.controllers) {
+        const dns = clusterDnsObjects({ image: docker.images.node, clusterIP: registry.services.ips.dnsServiceIP, clusterDomain: CLUSTER_DOMAIN, env: log.level === 'off' ? {} : logEnv(log) });
+        await reconcileAddons(componentClient('addon-manager'), dns);
+      }
     } else {
       // No Docker nodes, so no pod can reach the API server: the endpoints say so.
       await kubernetesEndpoints.publish(null);

@@ -189,6 +189,13 @@ export class ApiClient {
     return this.request<T>('PATCH', resourcePath(def(resource), namespace, name, sub) + q, patch, PATCH_CT[type]);
   }
 
+  /** Server-side apply of a whole object as `fieldManager`, taking over conflicting fields (force). */
+  apply<T extends KubeObject = KubeObject>(resource: string, obj: KubeObject, fieldManager: string): Promise<T> {
+    const r = def(resource);
+    const path = resourcePath(r, obj.metadata.namespace, obj.metadata.name) + query({ fieldManager, force: true });
+    return this.request<T>('PATCH', path, { apiVersion: apiVersionOf(r), kind: r.kind, ...obj }, PATCH_CT.apply);
+  }
+
   delete<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, opts: DeleteOpts = {}): Promise<T> {
     return this.request<T>('DELETE', resourcePath(def(resource), namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', ...opts });
   }

@@ -4,7 +4,8 @@ import { clientConfigFromEnv } from '../client/inClusterConfig.js';
 import { dnsConfigFromEnv } from './config.js';
 import { startDns } from './start.js';
 
-// Entry point of the cluster DNS server (the add-on's container runs `node dns.js`).
+// The cluster DNS server's process: the add-on's container runs the node image's agent bundle with
+// the argument `dns` (node/main.ts), so the add-on needs no image of its own.
 //
 // Environment:
 //   API access: in a pod, the service account volume and KUBERNETES_SERVICE_HOST/PORT
@@ -21,10 +22,11 @@ import { startDns } from './start.js';
 //   FLOTILLA_LOG_LEVEL / FLOTILLA_LOG_FORMAT
 // SIGTERM/SIGINT close the sockets and the API watches, then exit.
 
-async function main(): Promise<void> {
-  const log = createLogger(logSettings(process.env)).with('dns');
-  const config = dnsConfigFromEnv(process.env);
-  const clientConfig = clientConfigFromEnv(process.env);
+/** Runs the DNS server until SIGTERM/SIGINT (the node agent runs this for `dns`: node/main.ts). */
+export async function runDns(env: Record<string, string | undefined> = process.env): Promise<void> {
+  const log = createLogger(logSettings(env)).with('dns');
+  const config = dnsConfigFromEnv(env);
+  const clientConfig = clientConfigFromEnv(env);
   // Passed as it is, not copied: an in-cluster config's token getter re-reads the rotated file.
   clientConfig.userAgent = 'flotilla-dns';
   const client = new ApiClient(clientConfig);
@@ -41,8 +43,3 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
 }
-
-main().catch((e) => {
-  process.stderr.write(`flotilla dns: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});

@@ -1,5 +1,6 @@
 import { runKubelet, dockerFromEnv, loggerFromEnv } from '../kubelet/main.js';
 import { proxierFromEnv } from '../proxy/main.js';
+import { runDns } from '../dns/main.js';
 
 // The node agent: the one process every node container runs (bundled into the node image as
 // dist/kubelet.cjs). It hosts two components that share nothing but the Docker engine, each an API
@@ -18,10 +19,12 @@ export async function main(env: Record<string, string | undefined> = process.env
   await runKubelet(env, docker, root, proxier ? { podNetwork: { sandboxReady: (id) => proxier.programSandbox(id) } } : {}, async () => proxier?.stop());
 }
 
-// Runs when loaded as the node image's entry point, not when the test runner imports it.
+// Runs when loaded as the node image's entry point, not when the test runner imports it. The
+// same image runs the cluster DNS add-on's pods, with the argument `dns`.
 if (!process.env.VITEST) {
-  main().catch((e) => {
-    loggerFromEnv(process.env).with('node').error('exiting', { err: e });
+  const run = process.argv[2] === 'dns' ? runDns(process.env) : main();
+  run.catch((e) => {
+    loggerFromEnv(process.env).with(process.argv[2] === 'dns' ? 'dns' : 'node').error('exiting', { err: e });
     process.exit(1);
   });
 }
