@@ -2,12 +2,12 @@ import dgram from 'node:dgram';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import dnsPacket from 'dns-packet';
-import { benchArgs } from './lib/args.js';
-import { killAllChildren, startChild, type Child } from './lib/children.js';
-import { CpuMeter } from './lib/proc.js';
-import { rate, round, summarize, type LatencySummary } from './lib/stats.js';
-import { ROOT, environment, saveResults } from './cluster/util.js';
-import { fmtNum, fmtP, renderTable, type Row } from './api/report.js';
+import { benchArgs } from '../lib/args.js';
+import { killAllChildren, startChild, type Child } from '../lib/children.js';
+import { CpuMeter } from '../lib/proc.js';
+import { rate, round, summarize, type LatencySummary } from '../lib/stats.js';
+import { ROOT, environment, saveResults } from '../cluster/util.js';
+import { fmtNum, fmtP, renderTable, type Row } from '../api/report.js';
 
 // bench:dns — the cluster DNS server's queries/s and latency, on loopback, against a floor
 // measured in the same run: a bare dns-packet UDP server that answers every query with one fixed
@@ -28,13 +28,13 @@ const name = (i: number) => `svc-${i % SERVICES}.default.svc.cluster.local`;
 // ---- children ----
 
 async function serverChild(): Promise<void> {
-  const { silentLogger } = await import('../src-main/api/log.js');
-  const { ClusterState, toDnsService } = await import('../src-main/dns/clusterState.js');
-  const { KubeResolver } = await import('../src-main/dns/resolver.js');
-  const { Pipeline } = await import('../src-main/dns/pipeline.js');
-  const { DnsCache } = await import('../src-main/dns/cache.js');
-  const { Forwarder } = await import('../src-main/dns/forwarder.js');
-  const { DnsServer } = await import('../src-main/dns/server.js');
+  const { silentLogger } = await import('../../src-main/api/log.js');
+  const { ClusterState, toDnsService } = await import('../../src-main/dns/clusterState.js');
+  const { KubeResolver } = await import('../../src-main/dns/resolver.js');
+  const { Pipeline } = await import('../../src-main/dns/pipeline.js');
+  const { DnsCache } = await import('../../src-main/dns/cache.js');
+  const { Forwarder } = await import('../../src-main/dns/forwarder.js');
+  const { DnsServer } = await import('../../src-main/dns/server.js');
   const state = new ClusterState();
   state.upsertNamespace('default');
   for (let i = 0; i < SERVICES; i++) {
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
   const fixedSeconds = args.quick ? 2 : 15;
   const mostSeconds = args.quick ? 2 : 10;
   const inFlight = 64;
-  const self = path.join('bench', 'dns.ts');
+  const self = path.join('bench', 'dns', 'run.ts');
   const spawn = (mode: string) => startChild({ name: `dns ${mode}`, cmd: process.execPath, args: ['--import', 'tsx', self, '--child', mode], cwd: ROOT, ready: /READY (\d+)/, timeoutMs: 30_000 });
   const server = await spawn('server');
   const floor = await spawn('floor');
