@@ -7,6 +7,7 @@ import { chainsIn, ensureJumpsScript, jumpRules, renderRules, restoreInput, type
 import type { NamespaceRunner } from './netns.js';
 import type { Sandbox } from './podSandboxes.js';
 import { buildServicePorts } from './servicePorts.js';
+import { staleFlowCommands, udpFlows, type UdpFlows } from './conntrack.js';
 
 // kube-proxy (iptables mode) for one Flotilla node. Pods are sibling containers on a flat Docker
 // network, each in a network namespace of its own, so a packet to a ClusterIP never passes
@@ -58,7 +59,9 @@ export class Proxier {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly targets = new Map<string, TargetState>();
-  private rules: { pod: RenderedRules; node: RenderedRules } | undefined;
+  private rules: { pod: RenderedRules; node: RenderedRules; udp: UdpFlows } | undefined;
+  /** The UDP flows the rules allowed at the last sync (for stale-flow clean-up). */
+  private lastUdp: UdpFlows | undefined;
   private timer: TimerHandle | undefined;
   private resyncTimer: TimerHandle | undefined;
   private resyncs = 0;
@@ -152,10 +155,10 @@ export class Proxier {
     }, this.o.resyncIntervalMs ?? 10_000);
   }
 
-  private currentRules(): { pod: RenderedRules; node: RenderedRules } {
+  private currentRules(): { pod: RenderedRules; node: RenderedRules; udp: UdpFlows } {
     if (!this.rules) {
       const ports = buildServicePorts(this.services.list(), this.slices.list(), this.o.nodeName);
-      this.rules = { pod: renderRules(ports, { nodePorts: false }), node: renderRules(ports, { nodePorts: true }) };
+      this.rules = { pod: renderRules(ports, { nodePorts: false }), node: renderRules(ports, { nodePorts: true }), udp: udpFlows(ports) };
     }
     return this.rules;
   }
@@ -172,22 +175,25 @@ export class Proxier {
     }
     const live = new Set([NODE_TARGET, ...sandboxes.map((s) => s.id)]);
     for (const id of this.targets.keys()) if (!live.has(id)) this.targets.delete(id);
+    // After the new rules are in, flows the old ones allowed and the new ones do not are deleted.
+    const stale = this.lastUdp ? staleFlowCommands(this.lastUdp, rules.udp).join('\n') : '';
     const jobs: (() => Promise<void>)[] = sandboxes.map((s) => async () => {
-      const err = await this.program(s.id, s.netns, rules.pod, force);
+      const err = await this.program(s.id, s.netns, rules.pod, force, stale);
       if (err) this.log.warn('programming a pod namespace failed', { sandbox: s.id.slice(0, 12), err });
     });
     if (this.o.programNode !== false) {
       jobs.push(async () => {
-        const err = await this.program(NODE_TARGET, null, rules.node, force);
+        const err = await this.program(NODE_TARGET, null, rules.node, force, stale);
         if (err) this.log.warn('programming the node namespace failed', { err });
       });
     }
     await runLimited(jobs, this.o.parallelism ?? 4);
+    this.lastUdp = rules.udp;
     this.syncCount++;
   }
 
   /** Writes the rules into one namespace unless it already has exactly them; an error message, or undefined. */
-  private async program(id: string, netns: string | null, rules: RenderedRules, force: boolean): Promise<string | undefined> {
+  private async program(id: string, netns: string | null, rules: RenderedRules, force: boolean, staleFlows = ''): Promise<string | undefined> {
     let state = this.targets.get(id);
     if (!state) this.targets.set(id, (state = { hooked: false }));
     if (!state.chains) {
@@ -196,9 +202,14 @@ export class Proxier {
       state.chains = chainsIn(saved.stdout);
     }
     const input = restoreInput(rules, state.chains);
-    if (!force && state.hooked && input === state.lastInput) return undefined;
+    if (!force && state.hooked && input === state.lastInput) {
+      if (staleFlows) await this.o.runner.run(netns, staleFlows);
+      return undefined;
+    }
     const jumps = ensureJumpsScript(jumpRules({ nodePorts: netns === null }));
-    const r = await this.o.runner.run(netns, `iptables-restore --noflush -w 5 && { ${jumps.split('\n').join('; ')}; }`, input);
+    // Each clean-up command ends in `|| true`: the script's status stays the restore's.
+    const after = staleFlows ? ` && { ${staleFlows.split('\n').join('; ')}; }` : '';
+    const r = await this.o.runner.run(netns, `iptables-restore --noflush -w 5 && { ${jumps.split('\n').join('; ')}; }${after}`, input);
     if (r.code !== 0) {
       // What is in the namespace is unknown now: read it again next time.
       this.targets.delete(id);

@@ -345,4 +345,27 @@ describe('kube-proxy (iptables) on Docker nodes', () => {
     expect(save).not.toMatch(/default\/sticky/);
     expect(otherNode).not.toBe(clientNode);
   });
+
+  it('moves a UDP flow to another endpoint when its endpoint goes (stale conntrack entries deleted)', async () => {
+    await apply(serverPod('udp-1', { app: 'udp' }));
+    await apply(serverPod('udp-2', { app: 'udp' }));
+    await apply(service('udp', { app: 'udp' }));
+    await waitReady(['udp-1', 'udp-2']);
+    await until('2 ready endpoints for udp', async () => (await readyEndpoints('udp')) === 2, 30_000);
+    const ip = await clusterIP('udp');
+    // One UDP "flow": always the same source port, a datagram every 100 ms; each answer logged.
+    const sender = `const s = require('dgram').createSocket('udp4'); s.bind(40000, () => setInterval(() => s.send('hi', 53, '${ip}'), 100)); s.on('message', (m) => console.log(Date.now() + ' ' + m));`;
+    await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'udp-sender', namespace: 'default' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'flotilla/hello:1.0', imagePullPolicy: 'Never', command: ['node', '-e', sender] }] } });
+    await waitReady(['udp-sender']);
+    const answers = async () => (await c.kubectlOK(['logs', 'udp-sender'])).trim().split('\n').filter(Boolean).map((l) => ({ at: Number(l.split(' ')[0]), from: l.split(' ').pop()! }));
+    const first = await until('the flow answered', async () => (await answers()).at(-1)?.from, 30_000);
+    const other = first === 'udp-1' ? 'udp-2' : 'udp-1';
+    // The flow sticks to one endpoint (one conntrack entry).
+    expect(new Set((await answers()).map((a) => a.from))).toEqual(new Set([first]));
+    const deletedAt = Date.now();
+    await c.kubectlOK(['delete', 'pod', first!, '--wait=true']);
+    // Without the clean-up the kernel would keep translating to the gone pod until the entry
+    // times out (120 s for an assured UDP flow): the switch within this wait is the clean-up.
+    await until(`the flow answered by ${other}`, async () => (await answers()).some((a) => a.at > deletedAt && a.from === other), 20_000);
+  });
 });

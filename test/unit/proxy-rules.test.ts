@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src-main/api/types.js';
 import { chainsIn, endpointChain, ensureJumpsScript, jumpRules, renderRules, restoreInput, serviceChain } from '../../src-main/proxy/iptablesRules.js';
 import { buildServicePorts, categorizeEndpoints, type ProxyEndpoint, type ServicePortInfo } from '../../src-main/proxy/servicePorts.js';
+import { staleFlowCommands, udpFlows, type UdpFlows } from '../../src-main/proxy/conntrack.js';
 
 // kube-proxy's model and rules, as pkg/proxy (endpointslicecache, topology.go) and
 // pkg/proxy/iptables/proxier.go build them. The Docker test (test/integration/kube-proxy.test.ts)
@@ -148,5 +149,27 @@ describe('restoreInput', () => {
     expect(ensureJumpsScript(jumpRules({ nodePorts: false })).split('\n')[1]).toBe(
       'iptables -w 5 -t nat -C OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES 2>/dev/null || iptables -w 5 -t nat -I OUTPUT 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     );
+  });
+});
+
+describe('stale UDP flows', () => {
+  const flows = (m: Record<string, string[]>): UdpFlows => new Map(Object.entries(m).map(([k, v]) => [k, new Set(v)]));
+  it('deletes flows to removed endpoints, untranslated flows once a Service gains endpoints, and every flow of a removed port', () => {
+    const cmds = staleFlowCommands(
+      flows({ '10.96.0.10:53': ['10.0.0.1', '10.0.0.2'], '10.96.0.20:53': [], '10.96.0.30:53': ['10.0.0.9'] }),
+      flows({ '10.96.0.10:53': ['10.0.0.2', '10.0.0.3'], '10.96.0.20:53': ['10.0.0.4'], '10.96.0.40:53': ['10.0.0.5'] }),
+    );
+    expect(cmds.map((c) => c.replace(' >/dev/null 2>&1 || true', ''))).toEqual([
+      'conntrack -D -p udp --orig-dst 10.96.0.10 --orig-port-dst 53 --reply-src 10.0.0.1',
+      'conntrack -D -p udp --orig-dst 10.96.0.20 --orig-port-dst 53 --reply-src 10.96.0.20',
+      'conntrack -D -p udp --orig-dst 10.96.0.30 --orig-port-dst 53',
+      'conntrack -D -p udp --orig-dst 10.96.0.40 --orig-port-dst 53 --reply-src 10.96.0.40',
+    ]);
+    expect(staleFlowCommands(flows({ '10.96.0.10:53': ['10.0.0.1'] }), flows({ '10.96.0.10:53': ['10.0.0.1'] }))).toEqual([]);
+  });
+
+  it('counts only the endpoints the rules use: UDP ports, Local policy on this node', () => {
+    const f = udpFlows([port({ protocol: 'tcp', endpoints: [ep('1.1.1.1')] }), port({ name: 'ns/dns:dns', protocol: 'udp', port: 53, internalPolicyLocal: true, endpoints: [ep('2.2.2.2'), ep('3.3.3.3', { local: true })] })]);
+    expect([...f.entries()].map(([k, v]) => [k, [...v]])).toEqual([['10.96.0.20:53', ['3.3.3.3']]]);
   });
 });
