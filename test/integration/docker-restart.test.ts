@@ -78,9 +78,10 @@ describe('flotilla up: Ctrl-C, then up again over running pods', () => {
     expect(podsBefore.filter(isReady)).toHaveLength(REPLICAS);
     expect(new Set(podsBefore.map((p) => p.spec.nodeName)).size).toBe(NODES); // spread over both nodes
     dockerBefore = await dockerView(c.name);
-    // Each node container, and per pod one sandbox and one app container, all running.
+    // Each node container, and per pod one sandbox and one app container, all running: the web
+    // pods and the two cluster DNS pods (kube-system/coredns).
     expect(dockerBefore.filter((d) => d.key.startsWith('node/'))).toHaveLength(NODES);
-    expect(dockerBefore.filter((d) => d.key.startsWith('pod/'))).toHaveLength(2 * REPLICAS);
+    expect(dockerBefore.filter((d) => d.key.startsWith('pod/'))).toHaveLength(2 * (REPLICAS + 2));
     expect(dockerBefore.every((d) => d.running)).toBe(true);
     expect(fs.existsSync(path.join(c.data, 'lock'))).toBe(true);
 

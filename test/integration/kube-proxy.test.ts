@@ -72,7 +72,9 @@ function serverPod(name: string, labels: Record<string, string>, extra: Record<s
             { name: 'alt', containerPort: 9090 },
             { name: 'dns', containerPort: 5353, protocol: 'UDP' },
           ],
-          readinessProbe: { exec: { command: ['node', '-e', "require('fs').statSync('/tmp/ready')"] }, periodSeconds: 1, failureThreshold: 1 },
+          // A generous timeout: on a loaded machine starting node for an exec probe can take over a
+          // second, and a timed-out probe would make the pod flap out of its Services.
+          readinessProbe: { exec: { command: ['node', '-e', "require('fs').statSync('/tmp/ready')"] }, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 10 },
         },
       ],
       ...extra,
@@ -162,7 +164,7 @@ beforeAll(async () => {
 
 afterAll(async () => removeDockerCluster(c, CLUSTER), 120_000);
 
-describe('kube-proxy (iptables) on Docker nodes', () => {
+describe('kube-proxy (iptables) on Docker nodes', { timeout: 180_000 }, () => {
   it('spreads ClusterIP connections over every ready endpoint, on named and numeric targetPorts, TCP and UDP', async () => {
     const ip = await clusterIP('web');
     // New connections pick an endpoint at random: 60 requests reach all three pods with
@@ -235,10 +237,11 @@ describe('kube-proxy (iptables) on Docker nodes', () => {
 
   it("writes kube's chain shape into the pod's namespace", async () => {
     await apply(service('shape-empty', { app: 'none' }));
-    const save = await until('the empty Service in the rules', async () => {
+    // Once the empty Service is in and web has its three endpoints (readiness may flap under load).
+    const save = await until('the empty Service and three web endpoints in the rules', async () => {
       const out = await podRules('client');
-      return out.includes('shape-empty') ? out : undefined;
-    }, 10_000);
+      return out.includes('shape-empty') && out.split('\n').filter((l) => l.includes('"default/web:web -> ')).length === 3 ? out : undefined;
+    }, 30_000);
     const ip = await clusterIP('web');
     expect(save).toContain('-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     expect(save).toMatch(new RegExp(`-A KUBE-SERVICES -d ${ip.replace(/\./g, '\\.')}/32 -p tcp -m comment --comment "default/web:web cluster IP" -m tcp --dport 80 -j KUBE-SVC-[A-Z2-7]{16}`));
