@@ -53,6 +53,16 @@ const one = () => new Promise((resolve) => {
 (async () => { const out = []; for (let i = 0; i < Number(n); i++) out.push(await one()); console.log(JSON.stringify(out)); })();
 `;
 
+/**
+ * Tolerate an unreachable or not-ready node for good, as DaemonSet pods do: the restart test
+ * stops a node for longer than Flotilla's desktop-tuned eviction (a few seconds), and its pods
+ * must still be there when it is back.
+ */
+const STAY = [
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+];
+
 function serverPod(name: string, labels: Record<string, string>, extra: Record<string, unknown> = {}): Pod {
   return {
     apiVersion: 'v1',
@@ -60,6 +70,7 @@ function serverPod(name: string, labels: Record<string, string>, extra: Record<s
     metadata: { name, namespace: 'default', labels },
     spec: {
       terminationGracePeriodSeconds: 1,
+      tolerations: STAY,
       containers: [
         {
           name: 'app',
@@ -155,7 +166,7 @@ beforeAll(async () => {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'client', namespace: 'default', labels: { app: 'client' } },
-    spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'flotilla/hello:1.0', imagePullPolicy: 'Never', command: ['node', '-e', "require('http').createServer((q, s) => s.end('client')).listen(8080)"] }] },
+    spec: { terminationGracePeriodSeconds: 1, tolerations: STAY, containers: [{ name: 'app', image: 'flotilla/hello:1.0', imagePullPolicy: 'Never', command: ['node', '-e', "require('http').createServer((q, s) => s.end('client')).listen(8080)"] }] },
   });
   await apply(service('web', { app: 'web' }));
   await waitReady(['web-1', 'web-2', 'web-3', 'client']);
