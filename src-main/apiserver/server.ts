@@ -31,7 +31,7 @@ import { requestAttributes, type RequestAttributes } from './auth/requestAttribu
 import { applyHeapPolicy } from './heapPolicy.js';
 
 // The kube-apiserver role: HTTPS only, bearer-token authentication, node authorization, then
-// discovery, OpenAPI, health and the REST resources, and exec/attach upgrades relayed to kubelets.
+// discovery, OpenAPI, health and the REST resources, and exec/attach/portforward upgrades relayed to kubelets.
 
 export interface ApiServerOptions {
   registry: Registry;
@@ -49,7 +49,7 @@ export interface ApiServerOptions {
 export interface ApiServer {
   url: string;
   port: number;
-  /** Installs how pods/log, pods/exec and pods/attach reach a node's kubelet. */
+  /** Installs how pods/log, pods/exec, pods/attach and pods/portforward reach a node's kubelet. */
   setKubeletResolver(resolve: KubeletResolver | undefined): void;
   /** Serves a new certificate (e.g. once the address pods reach the server at is known) to new connections. */
   setServingCert(pki: Pick<Pki, 'serverCert' | 'serverKey'>): void;
@@ -158,7 +158,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   }
 
-  // exec and attach arrive as WebSocket upgrades; they are relayed to the pod's kubelet. Everything
+  // exec, attach and portforward arrive as upgrades; they are relayed to the pod's kubelet. Everything
   // here runs on bytes any client (any pod, through the relay) can send before authenticating, so
   // no failure may escape: every refusal is a Status written on the socket.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -172,7 +172,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const user = await authenticator.authenticate(req.headers.authorization);
     if (!user) throw errors.unauthorized();
     const rr = segments[0] === 'api' && segments[1] === 'v1' ? parseResourcePath('', 'v1', segments.slice(2)) : undefined;
-    if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach') || rr.watchPrefix) throw errors.notFoundPath();
+    if (!rr || rr.resource.key !== 'pods' || !rr.name || (rr.subresource !== 'exec' && rr.subresource !== 'attach' && rr.subresource !== 'portforward') || rr.watchPrefix) throw errors.notFoundPath();
     const denied = authorize(user, requestAttributes(req.method ?? 'GET', rr, query));
     if (denied) throw denied;
     await proxyUpgrade(req, socket, head, registry, kubelet, rr.namespace!, rr.name, rr.subresource, query);

@@ -177,7 +177,13 @@ export class Kubelet {
     this.started = true;
     this.nodeIP = this.o.nodeIP ?? (await this.discoverNodeIP());
     if (this.o.server) {
-      this.server = new KubeletServer({ ...this.o.server, docker: this.o.docker, lookup: (ns, pod, container, previous) => this.findContainer(ns, pod, container, previous) });
+      this.server = new KubeletServer({
+        ...this.o.server,
+        docker: this.o.docker,
+        lookup: (ns, pod, container, previous) => this.findContainer(ns, pod, container, previous),
+        podSandbox: (ns, pod, uid) => this.findPodSandbox(ns, pod, uid),
+        sandboxEndpoint: (uid, sandboxId) => this.sandboxEndpoint(uid, sandboxId),
+      });
       await this.server.listen();
     }
     this.facts = await this.nodeFacts();
@@ -537,5 +543,29 @@ export class Kubelet {
     const r = previous ? insts[1] : insts[0];
     if (!r) return { error: `previous terminated container "${container}" in pod "${pod}" not found`, code: 400 };
     return { id: r.id, tty: r.tty, running: r.state === 'running' };
+  }
+
+  // ---- port-forward lookup ----
+
+  /**
+   * The running sandbox of a pod bound to this node (kube's GetPortForward: a pod the kubelet does
+   * not know is a 404, as is one whose uid is not the one asked for).
+   */
+  async findPodSandbox(namespace: string, pod: string, uid: string | undefined): Promise<{ uid: string; sandboxId: string } | { error: string; code: number }> {
+    const current = this.pods.get(namespace, pod);
+    if (!current || (uid && current.metadata.uid !== uid)) return { error: `pod "${pod}" in namespace "${namespace}" does not exist on node ${this.o.nodeName}`, code: 404 };
+    const podUid = current.metadata.uid!;
+    const sandbox = (await this.runtime.listContainers(podUid)).find((r) => r.kind === 'sandbox' && r.state === 'running' && r.ips[this.o.network]);
+    if (!sandbox) return { error: `pod "${pod}" in namespace "${namespace}" has no running sandbox on node ${this.o.nodeName}`, code: 400 };
+    return { uid: podUid, sandboxId: sandbox.id };
+  }
+
+  /** The address of a sandbox on the cluster network while it runs (looked up for every forwarded connection). */
+  async sandboxEndpoint(uid: string, sandboxId: string): Promise<{ ip: string; sandboxId: string } | { error: string }> {
+    const sandbox = (await this.runtime.listContainers(uid)).find((r) => r.id === sandboxId && r.state === 'running');
+    const ip = sandbox?.ips[this.o.network];
+    // containerd's words for a sandbox that is gone.
+    if (!ip) return { error: `failed to find sandbox "${sandboxId}" in store: not found` };
+    return { ip, sandboxId };
   }
 }

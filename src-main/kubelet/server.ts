@@ -10,6 +10,8 @@ import { parseRequestTarget } from '../api/requestTarget.js';
 import { closeServer, trackConnections, type ServerConnections } from '../api/serverConnections.js';
 import { containerRef, logOptions, streamOptions, type ContainerRef, type StreamOptions } from './requestParams.js';
 import { Demuxer } from './streams.js';
+import { portForwardHandlers, type PodEndpoint } from './portForward.js';
+import { spdyOverSocket, spdyOverWebSocket } from './spdy/transports.js';
 
 // The kubelet's own server (kube's :10250), which the API server proxies pods/log, pods/exec and
 // pods/attach to. Plain HTTP by default (HTTPS with `tls`), on the project's Docker network.
@@ -47,6 +49,13 @@ import { Demuxer } from './streams.js';
 //
 //   GET /attach/<namespace>/<pod>/<container>?stdin=true&stdout=true&stderr=true&tty=true
 //       The same protocol bridged to `docker attach`; the status arrives when the container exits.
+//
+//   POST|GET /portForward/<namespace>/<pod>[/<uid>]
+//       Port-forward (portForward.ts), SPDY/3.1 either way kubectl 1.32 asks for it: an upgrade
+//       to SPDY/3.1 (`Upgrade: SPDY/3.1`, `X-Stream-Protocol-Version: portforward.k8s.io`;
+//       answered 101 with the negotiated protocol, or 403 when the client offers only others),
+//       or a WebSocket with subprotocol SPDY/3.1+portforward.k8s.io carrying the SPDY bytes in
+//       binary messages (spdy/transports.ts). A pod this kubelet does not run is a 404.
 
 export interface LookupResult {
   id: string;
@@ -63,9 +72,23 @@ export interface KubeletServerOptions {
   tls?: { cert: string; key: string };
   docker: Dockerode;
   lookup(namespace: string, pod: string, container: string, previous: boolean): Promise<LookupResult | { error: string; code: number }>;
+  /** The running sandbox of a pod (port-forward); without it port-forward is not served. */
+  podSandbox?(namespace: string, pod: string, uid: string | undefined): Promise<{ uid: string; sandboxId: string } | { error: string; code: number }>;
+  /** Where a sandbox is on the cluster network, looked up for every forwarded connection. */
+  sandboxEndpoint?(uid: string, sandboxId: string): Promise<PodEndpoint>;
 }
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+/** Port-forward's protocol (kube's portforward.k8s.io), and its name as a WebSocket subprotocol tunnelling SPDY. */
+const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
+const PORT_FORWARD_TUNNEL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
+
+/**
+ * The largest tunnel message accepted: client-go writes each SPDY frame header and payload as a
+ * message of its own, payloads in kubectl's 32 KiB copy buffers.
+ */
+const MAX_TUNNEL_MESSAGE_BYTES = 4 << 20;
 
 /** The largest WebSocket message a client may send: x/net/websocket's default, which kube's wsstream uses (ws would take 100 MiB). */
 const MAX_MESSAGE_BYTES = 32 << 20;
@@ -82,12 +105,18 @@ type Session = { kind: 'exec'; command: string[] } | { kind: 'attach' };
 export class KubeletServer {
   private server: http.Server | https.Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: (protocols) => PROTOCOLS.find((p) => protocols.has(p)) ?? false });
+  private readonly tunnels = new WebSocketServer({ noServer: true, maxPayload: MAX_TUNNEL_MESSAGE_BYTES });
   private connections: ServerConnections | undefined;
 
   constructor(private readonly o: KubeletServerOptions) {
     // ws refuses a malformed handshake itself (bad Sec-WebSocket-Key, version or protocol header);
     // with this listener the refusal is a Status instead of ws's plain text.
     this.wss.on('wsClientError', (err: Error, socket: Duplex) => writeRawStatus(socket, new KubeletError(400, err.message)));
+    this.tunnels.on('wsClientError', (err: Error, socket: Duplex) => writeRawStatus(socket, new KubeletError(400, err.message)));
+    // The tunnel's subprotocol has a "/" and a "+", which RFC 6455's token grammar (and so ws's
+    // parser) does not allow; Go's gorilla/websocket takes it. portForward() checks the header and
+    // removes it before ws sees it, and the answer names the protocol here.
+    this.tunnels.on('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL}`));
   }
 
   get port(): number | undefined {
@@ -111,6 +140,7 @@ export class KubeletServer {
 
   async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
+    for (const c of this.tunnels.clients) c.terminate();
     if (this.server && this.connections) await closeServer(this.server, this.connections);
   }
 
@@ -138,6 +168,7 @@ export class KubeletServer {
         return await this.logs(logs, query, res);
       }
       if (containerRef(segments, 'exec') || containerRef(segments, 'attach')) throw new KubeletError(400, 'exec and attach need a WebSocket upgrade (Sec-WebSocket-Protocol: v5.channel.k8s.io)');
+      if (podRef(segments, 'portForward')) throw new KubeletError(400, `port-forward needs an upgrade to SPDY/3.1 or a WebSocket (Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL})`);
       throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
     } catch (e) {
       sendStatus(res, toKubeletError(e));
@@ -217,6 +248,8 @@ export class KubeletServer {
     try {
       const { segments, query } = parseRequestTarget(req.url);
       if (!this.authorized(req)) throw new KubeletError(401, 'Unauthorized');
+      const pf = podRef(segments, 'portForward');
+      if (pf) return await this.portForward(req, socket, head, pf);
       const execT = containerRef(segments, 'exec');
       const t = execT ?? containerRef(segments, 'attach');
       if (!t) throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
@@ -234,6 +267,28 @@ export class KubeletServer {
     } catch (e) {
       writeRawStatus(socket, toKubeletError(e));
     }
+  }
+
+  // ---- port-forward ----
+
+  private async portForward(req: http.IncomingMessage, socket: Duplex, head: Buffer, t: PodRef): Promise<void> {
+    const { podSandbox, sandboxEndpoint } = this.o;
+    if (!podSandbox || !sandboxEndpoint) throw new KubeletError(404, 'this kubelet does not serve port-forward');
+    if (req.method !== 'GET' && req.method !== 'POST') throw new KubeletError(405, `${req.method} is not allowed`);
+    const websocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (!websocket) checkSpdyUpgrade(req);
+    const found = await podSandbox(t.namespace, t.pod, t.uid);
+    if ('error' in found) throw new KubeletError(found.code, found.error);
+    if (socket.destroyed) return;
+    const handlers = portForwardHandlers({ sandboxId: found.sandboxId, resolve: () => sandboxEndpoint(found.uid, found.sandboxId) });
+    if (websocket) {
+      if (!headerValues(req.headers['sec-websocket-protocol']).includes(PORT_FORWARD_TUNNEL)) throw new KubeletError(400, `unable to upgrade: no tunneling spdy protocols provided (Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL})`);
+      delete req.headers['sec-websocket-protocol'];
+      this.tunnels.handleUpgrade(req, socket, head, (ws) => void spdyOverWebSocket(ws, socket, handlers));
+      return;
+    }
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
+    spdyOverSocket(socket, head, handlers);
   }
 
   private session(ws: WebSocket, socket: Duplex, what: Session, id: string, io: StreamOptions): void {
@@ -273,6 +328,38 @@ export class KubeletServer {
     const after = await container.inspect();
     finishWs(ws, socket, after.State.Running || after.State.ExitCode === 0 ? success() : nonZero(['attach'], after.State.ExitCode));
   }
+}
+
+interface PodRef {
+  namespace: string;
+  pod: string;
+  uid?: string;
+}
+
+/** /<prefix>/<ns>/<pod> or /<prefix>/<ns>/<pod>/<uid> (kube's port-forward routes). */
+function podRef(segments: string[], prefix: string): PodRef | undefined {
+  if (segments[0] !== prefix) return undefined;
+  if (segments.length === 3) return { namespace: segments[1]!, pod: segments[2]! };
+  if (segments.length === 4) return { namespace: segments[1]!, pod: segments[2]!, uid: segments[3]! };
+  return undefined;
+}
+
+/** A header's comma-separated values, over repeated headers. */
+function headerValues(h: string | string[] | undefined): string[] {
+  return (Array.isArray(h) ? h : [h ?? '']).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+/**
+ * apimachinery's SPDY upgrade checks: the Connection and Upgrade headers (400 without them), then
+ * protocol negotiation (httpstream.Handshake: no X-Stream-Protocol-Version at all is an old client
+ * and accepted; versions none of which is portforward.k8s.io are a 403).
+ */
+function checkSpdyUpgrade(req: http.IncomingMessage): void {
+  const connection = (req.headers.connection ?? '').toLowerCase();
+  const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+  if (!connection.includes('upgrade') || !upgrade.includes('spdy/3.1')) throw new KubeletError(400, `unable to upgrade: missing upgrade headers in request: Connection ${JSON.stringify(req.headers.connection ?? '')}, Upgrade ${JSON.stringify(req.headers.upgrade ?? '')}`);
+  const offered = headerValues(req.headers['x-stream-protocol-version']);
+  if (offered.length && !offered.includes(PORT_FORWARD_PROTOCOL)) throw new KubeletError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${PORT_FORWARD_PROTOCOL}]`);
 }
 
 function startText(res: http.ServerResponse): void {

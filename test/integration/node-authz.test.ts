@@ -284,6 +284,18 @@ describe('node credentials: reads', () => {
     }
   });
 
+  it('cannot port-forward, by either of kubectl’s upgrades', async () => {
+    const port = Number(new URL(c.cp.url).port);
+    const common = [`Host: 127.0.0.1`, `Authorization: Bearer ${token('n1')}`, 'Connection: Upgrade'];
+    const tunnel = [`GET /api/v1/namespaces/${NS}/pods/r1/portforward HTTP/1.1`, ...common, 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io'];
+    const spdy = [`POST /api/v1/namespaces/${NS}/pods/r1/portforward HTTP/1.1`, ...common, 'Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: portforward.k8s.io'];
+    for (const [head, verb] of [[tunnel, 'get'], [spdy, 'create']] as const) {
+      const r = await rawRequest({ port, tls: true }, head.join('\r\n'));
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body)).toMatchObject({ reason: 'Forbidden', code: 403, message: `pods "r1" is forbidden: ${cannot(verb, 'pods/portforward', NS)}` });
+    }
+  });
+
   it('read services and endpoints, nothing else of the cluster', async () => {
     expect((await c.request('GET', '/api/v1/services', undefined, as('n1'))).status).toBe(200);
     expect((await c.request('GET', '/api/v1/services?watch=true&timeoutSeconds=1', undefined, as('n1'))).status).toBe(200);

@@ -32,8 +32,8 @@ const SUBRESOURCE_INFO: Partial<Record<Subresource, { kind: (r: ResourceDef) => 
   token: { kind: () => ({ group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }), verbs: ['create'] },
 };
 
-/** Subresources that are implemented (portforward and eviction are not yet): only these are advertised. */
-const servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'token']);
+/** Subresources that are implemented (eviction is not yet): only these are advertised. */
+const servedSubresources = new Set<Subresource>(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward', 'token']);
 
 function subresourcesOf(r: ResourceDef): Subresource[] {
   return r.subresources.filter((s) => servedSubresources.has(s) && SUBRESOURCE_INFO[s]);

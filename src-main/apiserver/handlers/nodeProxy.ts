@@ -8,9 +8,12 @@ import type { Registry } from '../registry/registry.js';
 import { ApiError, errors, statusJSON } from '../status.js';
 import { toApiError } from '../http.js';
 
-// pods/log, pods/exec and pods/attach, as kube-apiserver serves them: by proxying to the kubelet
-// of the pod's node. Logs are a streamed GET; exec and attach are WebSocket upgrades that are
-// relayed byte for byte (the kubelet speaks the same v5.channel.k8s.io protocol as kubectl).
+// pods/log, pods/exec, pods/attach and pods/portforward, as kube-apiserver serves them: by
+// proxying to the kubelet of the pod's node. Logs are a streamed GET; exec and attach are
+// WebSocket upgrades that are relayed byte for byte (the kubelet speaks the same
+// v5.channel.k8s.io protocol as kubectl). Port-forward is relayed the same way, either of the two
+// upgrades kubectl makes: SPDY/3.1, or a WebSocket tunnelling SPDY (SPDY/3.1+portforward.k8s.io),
+// which kube-apiserver unwraps itself and Flotilla's kubelet unwraps instead.
 //
 // Where the kubelet is reached is decided by a resolver the control plane installs: Flotilla
 // publishes each node's kubelet port on the host's loopback, which works both on Linux and where
@@ -103,19 +106,39 @@ export function writeUpgradeStatus(socket: Duplex, err: unknown): void {
   socket.end(`HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** The upgrade a subresource needs: exec and attach are WebSockets; port-forward is SPDY/3.1 or a WebSocket tunnelling it. */
+function upgradeOf(req: IncomingMessage, sub: UpgradeSubresource): 'websocket' | 'SPDY/3.1' {
+  const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+  if (upgrade === 'websocket') return 'websocket';
+  if (sub === 'portforward' && upgrade.includes('spdy/3.1')) return 'SPDY/3.1';
+  throw errors.badRequest(sub === 'portforward' ? 'port-forward needs an upgrade to SPDY/3.1 or websocket (SPDY/3.1+portforward.k8s.io)' : 'exec and attach need a WebSocket upgrade (v5.channel.k8s.io)');
+}
+
+export type UpgradeSubresource = 'exec' | 'attach' | 'portforward';
+
+/** Handshake headers passed on to the kubelet, so that its 101 answer is valid for the client as is. */
+const HANDSHAKE_HEADERS = ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions', 'x-stream-protocol-version'];
+
 /**
- * Relays a WebSocket exec/attach upgrade to the kubelet. The client's handshake headers are
+ * Relays an exec/attach/portforward upgrade to the kubelet. The client's handshake headers are
  * forwarded unchanged so that the kubelet's 101 answer (Sec-WebSocket-Accept, protocol) is valid
  * for the client as is; after that both sockets are piped.
  */
-export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, registry: Registry, resolve: KubeletResolver | undefined, ns: string, name: string, sub: 'exec' | 'attach', q: URLSearchParams): Promise<void> {
+export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, registry: Registry, resolve: KubeletResolver | undefined, ns: string, name: string, sub: UpgradeSubresource, q: URLSearchParams): Promise<void> {
   try {
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw errors.badRequest('exec and attach need a WebSocket upgrade (v5.channel.k8s.io)');
+    const upgrade = upgradeOf(req, sub);
     const pod = registry.get(podsDef(), ns, name) as Pod;
-    const container = pickContainer(pod, q.get('container'));
-    const t = await targetFor(registry, resolve, pod);
     const query = new URLSearchParams(q);
-    query.delete('container');
+    let path: string;
+    if (sub === 'portforward') {
+      path = `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
+    } else {
+      const container = pickContainer(pod, q.get('container'));
+      query.delete('container');
+      path = `/${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}`;
+    }
+    const qs = query.toString();
+    const t = await targetFor(registry, resolve, pod);
     const upstream = net.connect(t.port, t.host);
     upstream.once('error', (e) => writeUpgradeStatus(socket, errors.internal(`error dialing the kubelet of node ${pod.spec.nodeName}: ${e.message}`)));
     upstream.once('connect', () => {
@@ -124,13 +147,14 @@ export async function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: B
         return;
       }
       const lines = [
-        `GET /${sub}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query.toString()} HTTP/1.1`,
+        // kubectl's SPDY attempt is a POST, its WebSocket one a GET: the kubelet sees the same.
+        `${upgrade === 'websocket' ? 'GET' : req.method === 'POST' ? 'POST' : 'GET'} ${path}${qs ? `?${qs}` : ''} HTTP/1.1`,
         `Host: ${t.host}:${t.port}`,
         'Connection: Upgrade',
-        'Upgrade: websocket',
+        `Upgrade: ${upgrade}`,
         `Authorization: Bearer ${t.token}`,
       ];
-      for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']) {
+      for (const h of HANDSHAKE_HEADERS) {
         const v = req.headers[h];
         if (v) lines.push(`${h}: ${Array.isArray(v) ? v.join(', ') : v}`);
       }

@@ -68,6 +68,9 @@ const KUBELET_LINES = [
   'GET /exec/fuzz/fz-0/c?command=ls HTTP/1.1',
   'POST /exec/%/a/b?command=ls HTTP/1.1',
   'GET /attach/a/b/c?stdin=True HTTP/1.1',
+  'POST /portForward/fuzz/fz-0 HTTP/1.1',
+  'GET /portForward/%zz/a HTTP/1.1',
+  'POST /portForward/a/b/c/d/e HTTP/1.1',
   'GET /run/a/b/c HTTP/1.1',
   'GET /stats/summary HTTP/1.1',
   'HEAD //[ HTTP/1.1',
@@ -156,6 +159,10 @@ const UPGRADE_TARGETS_KUBELET = [
   '/containerLogs/a/b/c',
   '/healthz',
   '/exec/a/b/c?command=%',
+  '/portForward/fuzz/fz-0',
+  '/portForward/fuzz/fz-0/uid',
+  '/portForward/%zz/b',
+  '/portForward/a/b/c/d',
 ];
 
 export interface RawAuth {
@@ -174,7 +181,9 @@ function rawCase(lines: string[], upgradeTargets: string[], auths: RawAuth[], ca
   const upgradeCase = fc.record({
     method: fc.constantFrom('GET', 'GET', 'GET', 'POST', 'HEAD', 'OPTIONS'),
     target: fc.constantFrom(...upgradeTargets),
-    protocol: fc.constantFrom('v5.channel.k8s.io', 'v4.channel.k8s.io', 'SPDY/3.1', 'bogus', ''),
+    protocol: fc.constantFrom('v5.channel.k8s.io', 'v4.channel.k8s.io', 'SPDY/3.1', 'SPDY/3.1+portforward.k8s.io', 'portforward.k8s.io', 'bogus', ''),
+    // kubectl's port-forward fallback: an upgrade to SPDY/3.1 instead of a WebSocket.
+    spdy: fc.boolean(),
     auth: fc.constantFrom(...auths),
   });
   return fc.oneof(
@@ -197,13 +206,15 @@ function rawCase(lines: string[], upgradeTargets: string[], auths: RawAuth[], ca
       };
     }),
     upgradeCase.map((g): FuzzCase => {
-      const head = [`${g.method} ${g.target} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
-      if (g.protocol) head.push(`Sec-WebSocket-Protocol: ${g.protocol}`);
+      const head = g.spdy
+        ? [`${g.method} ${g.target} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: SPDY/3.1', 'Connection: Upgrade']
+        : [`${g.method} ${g.target} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
+      if (g.protocol) head.push(`${g.spdy ? 'X-Stream-Protocol-Version' : 'Sec-WebSocket-Protocol'}: ${g.protocol}`);
       if (g.auth.header) head.push(g.auth.header);
       const raw = Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1');
       return {
         category,
-        notes: [`WebSocket upgrade ${g.method} ${JSON.stringify(g.target)}`, `protocol ${JSON.stringify(g.protocol)}`, `auth: ${g.auth.name}`],
+        notes: [`${g.spdy ? 'SPDY/3.1' : 'WebSocket'} upgrade ${g.method} ${JSON.stringify(g.target)}`, `protocol ${JSON.stringify(g.protocol)}`, `auth: ${g.auth.name}`],
         request: { method: g.method, target: g.target, headers: [], raw },
         mayWriteSentinels: mayWriteSentinels(g.method, g.target),
         bodyDesc: JSON.stringify(raw.toString('latin1')),
