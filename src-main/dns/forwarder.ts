@@ -95,22 +95,32 @@ export class Forwarder {
     return { kind: 'failed', error: lastError };
   }
 
-  private exchangeUdp(up: Upstream, wire: Buffer, id: number, waitMs: number): Promise<Buffer> {
+  /**
+   * One exchange with an upstream: `start` sends and calls `end` with the answer or an error;
+   * the exchange ends once, on the answer, an error, the wait running out or stop().
+   */
+  private exchange(waitMs: number, close: () => void, start: (end: (err: Error | undefined, buf?: Buffer) => void) => void): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const sock = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
       let done = false;
       const end = (err: Error | undefined, buf?: Buffer) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         this.inFlight.delete(cancel);
-        sock.close();
+        close();
         if (err) reject(err);
         else resolve(buf!);
       };
       const cancel = () => end(new Error('forwarder stopped'));
       this.inFlight.add(cancel);
       const timer = setTimeout(() => end(new Error('timeout')), waitMs);
+      start(end);
+    });
+  }
+
+  private exchangeUdp(up: Upstream, wire: Buffer, id: number, waitMs: number): Promise<Buffer> {
+    const sock = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
+    return this.exchange(waitMs, () => sock.close(), (end) => {
       sock.on('error', (e) => end(e));
       sock.on('message', (buf) => {
         // Out-of-order or stray answers are dropped; the attempt keeps waiting.
@@ -121,22 +131,9 @@ export class Forwarder {
   }
 
   private exchangeTcp(up: Upstream, wire: Buffer, id: number, waitMs: number): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: up.host, port: up.port });
-      let got = Buffer.alloc(0);
-      let done = false;
-      const end = (err: Error | undefined, buf?: Buffer) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.inFlight.delete(cancel);
-        sock.destroy();
-        if (err) reject(err);
-        else resolve(buf!);
-      };
-      const cancel = () => end(new Error('forwarder stopped'));
-      this.inFlight.add(cancel);
-      const timer = setTimeout(() => end(new Error('timeout')), waitMs);
+    const sock = net.connect({ host: up.host, port: up.port });
+    let got = Buffer.alloc(0);
+    return this.exchange(waitMs, () => sock.destroy(), (end) => {
       sock.on('error', (e) => end(e));
       sock.on('close', () => end(new Error('connection closed before an answer')));
       sock.on('connect', () => {
