@@ -341,7 +341,7 @@ describe('choosing the base image', () => {
     expect(docker.pulls).toEqual([]);
     expect(docker.builds).toHaveLength(1);
     const build = docker.builds[0];
-    expect(build.opts.buildargs).toMatchObject({ NODE_IMAGE: 'node:22-slim', PACKAGES: 'ca-certificates iproute2 iptables util-linux' });
+    expect(build.opts.buildargs).toMatchObject({ NODE_IMAGE: 'node:22-slim', PACKAGES: 'ca-certificates conntrack iproute2 iptables util-linux' });
     expect(build.opts.labels?.[LABEL_INPUTS_HASH]).toBe(base.inputsHash);
     expect(build.files.map((f) => f.name)).toEqual(['Dockerfile']);
     expect(build.files[0].content.toString()).toContain('apt-get install');
