@@ -32,7 +32,8 @@ import { KubeletServer, type KubeletServerOptions } from './server.js';
 //                  changes, back-off expiries and a periodic resync
 //   housekeeping   containers and volumes of pods no longer bound here are stopped and removed
 //                  (at start, then every housekeepingIntervalMs)
-//   server         logs and exec for the API server (server.ts), authenticated by a shared token
+//   server         logs and exec for the API server (server.ts), and the NodePort tunnel for the
+//                  control plane's service load balancer, authenticated by a shared token
 //
 // stop() leaves every container running: a new Kubelet for the same node adopts them.
 
@@ -177,7 +178,13 @@ export class Kubelet {
     this.started = true;
     this.nodeIP = this.o.nodeIP ?? (await this.discoverNodeIP());
     if (this.o.server) {
-      this.server = new KubeletServer({ ...this.o.server, docker: this.o.docker, lookup: (ns, pod, container, previous) => this.findContainer(ns, pod, container, previous) });
+      this.server = new KubeletServer({
+        ...this.o.server,
+        docker: this.o.docker,
+        lookup: (ns, pod, container, previous) => this.findContainer(ns, pod, container, previous),
+        // The control plane's LoadBalancer path: node ports dialed at this node's own address.
+        tunnel: { nodeIP: () => this.nodeIP, ...this.o.server.tunnel },
+      });
       await this.server.listen();
     }
     this.facts = await this.nodeFacts();

@@ -10,6 +10,8 @@ import { parseRequestTarget } from '../api/requestTarget.js';
 import { closeServer, trackConnections, type ServerConnections } from '../api/serverConnections.js';
 import { containerRef, logOptions, streamOptions, type ContainerRef, type StreamOptions } from './requestParams.js';
 import { Demuxer } from './streams.js';
+import { openNodePortTunnel, tunnelRoute, type NodePortTunnelOptions } from './nodePortTunnel.js';
+import { NODE_PORT_TUNNEL_PROTOCOL } from '../api/nodePortTunnel.js';
 
 // The kubelet's own server (kube's :10250), which the API server proxies pods/log, pods/exec and
 // pods/attach to. Plain HTTP by default (HTTPS with `tls`), on the project's Docker network.
@@ -47,6 +49,11 @@ import { Demuxer } from './streams.js';
 //
 //   GET /attach/<namespace>/<pod>/<container>?stdin=true&stdout=true&stderr=true&tty=true
 //       The same protocol bridged to `docker attach`; the status arrives when the container exits.
+//
+//   GET /tunnel/<nodePort>   (Connection: Upgrade, Upgrade: flotilla-tunnel)
+//       A raw TCP stream to <node IP>:<nodePort> after a 101, for the control plane's service load
+//       balancer (nodePortTunnel.ts; the wire: api/nodePortTunnel.ts). Ports outside the NodePort
+//       range are refused (403); a port nobody answers on is a 503.
 
 export interface LookupResult {
   id: string;
@@ -63,6 +70,8 @@ export interface KubeletServerOptions {
   tls?: { cert: string; key: string };
   docker: Dockerode;
   lookup(namespace: string, pod: string, container: string, previous: boolean): Promise<LookupResult | { error: string; code: number }>;
+  /** Serves the NodePort tunnel; without it /tunnel is a 404. */
+  tunnel?: NodePortTunnelOptions;
 }
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -137,6 +146,7 @@ export class KubeletServer {
         if (req.method !== 'GET') throw new KubeletError(405, `${req.method} is not allowed`);
         return await this.logs(logs, query, res);
       }
+      if (this.o.tunnel && tunnelRoute(segments) !== undefined) throw new KubeletError(400, `a tunnel needs Connection: Upgrade and Upgrade: ${NODE_PORT_TUNNEL_PROTOCOL}`);
       if (containerRef(segments, 'exec') || containerRef(segments, 'attach')) throw new KubeletError(400, 'exec and attach need a WebSocket upgrade (Sec-WebSocket-Protocol: v5.channel.k8s.io)');
       throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
     } catch (e) {
@@ -217,6 +227,8 @@ export class KubeletServer {
     try {
       const { segments, query } = parseRequestTarget(req.url);
       if (!this.authorized(req)) throw new KubeletError(401, 'Unauthorized');
+      const tunnelPort = this.o.tunnel ? tunnelRoute(segments) : undefined;
+      if (tunnelPort !== undefined) return await openNodePortTunnel(req, socket, head, tunnelPort, this.o.tunnel!);
       const execT = containerRef(segments, 'exec');
       const t = execT ?? containerRef(segments, 'attach');
       if (!t) throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
