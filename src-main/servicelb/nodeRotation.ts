@@ -5,7 +5,9 @@ import type { Informer } from '../client/informer.js';
 // Ready nodes not excluded from external load balancers (kube's node.kubernetes.io/
 // exclude-from-external-load-balancers label, which kube's service controller honours), starting
 // one further along for each connection, so connections spread over the nodes and one that fails
-// is followed by the next.
+// is followed by the next. A Service with externalTrafficPolicy Local is only answered by nodes
+// that run one of its ready endpoints (kube-proxy drops its node port elsewhere): a cloud load
+// balancer learns which from the healthCheckNodePort; this one reads the EndpointSlices.
 
 const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
@@ -19,11 +21,14 @@ export class NodeRotation {
 
   constructor(private readonly nodes: Informer<Node>) {}
 
-  /** Every eligible node, once, beginning at the next in turn. */
-  next(): Node[] {
+  /**
+   * Every eligible node, once, beginning at the next in turn; with `only`, just those of its
+   * names (the nodes with a ready local endpoint, for externalTrafficPolicy Local).
+   */
+  next(only?: Set<string>): Node[] {
     const list = this.nodes
       .list()
-      .filter(eligible)
+      .filter((n) => eligible(n) && (!only || only.has(n.metadata.name!)))
       .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
     if (!list.length) return [];
     const start = this.turn++ % list.length;

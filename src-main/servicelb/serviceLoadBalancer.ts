@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import type { LoadBalancerIngress, Node, Service, ServicePort } from '../api/types.js';
+import type { EndpointSlice, LoadBalancerIngress, Node, Service, ServicePort } from '../api/types.js';
 import { errorMessage } from '../api/errors.js';
 import { splice } from '../api/socketSplice.js';
 import { isNotFound } from '../client/apiClient.js';
@@ -50,9 +50,15 @@ export interface ServiceLoadBalancerOptions {
  */
 const IP_MODE = 'Proxy' as const;
 
+const BY_SERVICE = 'service';
+
 /** kube's service controller: the Service is for a load balancer other than the default one. */
 function wantsLoadBalancer(svc: Service): boolean {
   return svc.spec.type === 'LoadBalancer' && (svc.spec.loadBalancerClass === undefined || svc.spec.loadBalancerClass === null);
+}
+
+function count(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
 }
 
 function tcpPorts(svc: Service): ServicePort[] {
@@ -66,9 +72,12 @@ export class ServiceLoadBalancer extends BaseController {
   private readonly queue = this.newQueue((key) => this.sync(key), { baseDelayMs: 1000, maxDelayMs: 30_000 });
   private services!: Informer<Service>;
   private nodes!: NodeRotation;
+  private slices!: Informer<EndpointSlice>;
   private readonly recorder: EventRecorder;
   private readonly listeners: HostListeners;
   private readonly host: string;
+  /** Tunnels opened and refused, per node, since start (diagnostics; tests read how load spread). */
+  private readonly tunnels = { opened: new Map<string, number>(), failed: new Map<string, number>() };
 
   constructor(
     ctx: ControllerContext,
@@ -83,6 +92,11 @@ export class ServiceLoadBalancer extends BaseController {
   init(): void {
     this.services = this.ctx.informers.informer<Service>('services');
     this.nodes = new NodeRotation(this.ctx.informers.informer<Node>('nodes'));
+    this.slices = this.ctx.informers.informer<EndpointSlice>('endpointslices.discovery.k8s.io');
+    this.slices.addIndex(BY_SERVICE, (s) => {
+      const svc = s.metadata.labels?.['kubernetes.io/service-name'];
+      return svc ? [`${s.metadata.namespace}/${svc}`] : [];
+    });
     const enqueue = (svc: Service) => this.queue.add(keyOf(svc));
     this.services.addHandlers({ onAdd: enqueue, onUpdate: (_old, svc) => enqueue(svc), onDelete: enqueue });
   }
@@ -90,6 +104,11 @@ export class ServiceLoadBalancer extends BaseController {
   override async stop(): Promise<void> {
     await super.stop();
     await this.listeners.releaseAll();
+  }
+
+  /** Tunnels opened and refused so far, per node name. */
+  tunnelCounts(): { opened: Record<string, number>; failed: Record<string, number> } {
+    return { opened: Object.fromEntries(this.tunnels.opened), failed: Object.fromEntries(this.tunnels.failed) };
   }
 
   /** The ports held for a Service (tests, diagnostics). */
@@ -173,6 +192,14 @@ export class ServiceLoadBalancer extends BaseController {
     return `cannot listen on ${addr}: ${r.message}`;
   }
 
+  private nodesWithLocalEndpoints(key: string): Set<string> {
+    const names = new Set<string>();
+    for (const s of this.slices.byIndex(BY_SERVICE, key)) {
+      for (const e of s.endpoints ?? []) if (e.nodeName && e.conditions?.ready !== false) names.add(e.nodeName);
+    }
+    return names;
+  }
+
   /** One accepted connection: to the Service's node port on the first node whose kubelet opens a tunnel. */
   private async forward(key: string, port: number, client: net.Socket): Promise<void> {
     client.on('error', () => client.destroy());
@@ -181,17 +208,19 @@ export class ServiceLoadBalancer extends BaseController {
     const nodePort = svc && wantsLoadBalancer(svc) ? tcpPorts(svc).find((p) => p.port === port)?.nodePort : undefined;
     const failures: string[] = [];
     if (nodePort) {
-      for (const node of this.nodes.next()) {
+      for (const node of this.nodes.next(svc!.spec.externalTrafficPolicy === 'Local' ? this.nodesWithLocalEndpoints(key) : undefined)) {
         if (client.destroyed) return;
         try {
           const kubelet = await this.o.kubeletFor(node);
           if (!kubelet) continue;
           const tunnel = await openKubeletTunnel(kubelet, nodePort, this.o.tunnelTimeoutMs ?? 5_000);
           if (client.destroyed) return void tunnel.destroy();
+          count(this.tunnels.opened, node.metadata.name!);
           splice(client, tunnel);
           client.resume();
           return;
         } catch (e) {
+          count(this.tunnels.failed, node.metadata.name!);
           failures.push(`${node.metadata.name}: ${errorMessage(e)}`);
         }
       }

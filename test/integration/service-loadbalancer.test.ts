@@ -15,6 +15,7 @@ import type { Event, Node, Service } from '../../src-main/api/types.js';
 import { openKubeletTunnel, TunnelRefused } from '../../src-main/servicelb/kubeletTunnel.js';
 import { removeDockerCluster, startDockerCluster, uniqueClusterName, type DockerTestCluster } from '../helpers/dockerCluster.js';
 import { startTestCluster } from '../helpers/controlPlane.js';
+import { docker } from '../helpers/dockerEngine.js';
 import { rawRequest } from '../helpers/rawHttp.js';
 import { until } from '../helpers/wait.js';
 
@@ -100,6 +101,15 @@ async function readyEndpoints(svc: string): Promise<number> {
   return slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length;
 }
 
+/** Tunnels the control plane's load balancer opened and saw refused, per node. */
+const tunnels = () => c.cp.serviceLoadBalancer!.controller.tunnelCounts();
+const delta = (after: Record<string, number>, before: Record<string, number>, node: string) => (after[node] ?? 0) - (before[node] ?? 0);
+
+async function nodeReady(name: string): Promise<boolean> {
+  const n = (await c.request('GET', `/api/v1/nodes/${name}`)).json as Node;
+  return !!n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+}
+
 beforeAll(async () => {
   c = await startDockerCluster(CLUSTER, { nodes: 2 });
   dirs.push(c.dir);
@@ -132,12 +142,16 @@ describe('LoadBalancer Services on 127.0.0.1', () => {
     await apply(lbService('web-lb', port));
     await until('3 ready endpoints', async () => (await readyEndpoints('web-lb')) === 3, 30_000);
     await waitIngress('web-lb');
+    const before = tunnels().opened;
     // 60 new connections reach all three pods with overwhelming probability (a miss: 3 * (2/3)^60).
     const seen = await until('answers from every pod', async () => {
       const got = await Promise.all(Array.from({ length: 60 }, () => get(port)));
       return new Set(got).size === 3 && got.every((g) => /^web-[123]$/.test(g)) ? got : undefined;
     }, 30_000);
     expect(new Set(seen)).toEqual(new Set(['web-1', 'web-2', 'web-3']));
+    // ...entering the cluster through both nodes' kubelets, in turn.
+    const after = tunnels().opened;
+    for (const n of nodeNames) expect(delta(after, before, n), n).toBeGreaterThanOrEqual(20);
   });
 
   it('publishes 127.0.0.1 in status.loadBalancer.ingress, in the EXTERNAL-IP column, with kube service controller events', async () => {
@@ -232,6 +246,41 @@ describe('LoadBalancer Services on 127.0.0.1', () => {
     expect(ingressOf(await getService('web-other-class'))).toEqual([]);
     expect(await canListen(p)).toBe(true);
     expect((await events('web-other-class')).map((e) => e.reason)).toEqual([]);
+  });
+
+  it('sends the connections of an externalTrafficPolicy Local Service only through nodes with a ready endpoint', async () => {
+    await c.kubectlOK(['label', 'pod', 'web-2', 'only=yes']);
+    const p = freshPort();
+    await apply(lbService('web-local', p, { externalTrafficPolicy: 'Local', selector: { only: 'yes' } }));
+    await until('1 ready endpoint', async () => (await readyEndpoints('web-local')) === 1, 30_000);
+    await waitIngress('web-local');
+    await until('answers on the port', async () => (await get(p)) === 'web-2', 30_000);
+    const before = tunnels();
+    const got = await Promise.all(Array.from({ length: 20 }, () => get(p)));
+    expect(got).toEqual(Array(20).fill('web-2'));
+    const after = tunnels();
+    // web-2 runs on the second node: kube-proxy drops the node port on the first.
+    expect(delta(after.opened, before.opened, nodeNames[1]!)).toBe(20);
+    expect(delta(after.opened, before.opened, nodeNames[0]!)).toBe(0);
+    expect(delta(after.failed, before.failed, nodeNames[0]!)).toBe(0);
+  });
+
+  it('skips a node whose kubelet does not answer', async () => {
+    const [container] = await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${CLUSTER}`, `flotilla.dev/node=${nodeNames[1]}`, 'flotilla.dev/role=node'] } });
+    await docker.getContainer(container!.Id).stop({ t: 1 });
+    try {
+      const before = tunnels();
+      const got = await Promise.all(Array.from({ length: 20 }, () => get(port)));
+      // The pods keep running while their node agent is down; kube-proxy on the first node still reaches them.
+      expect(got.every((g) => /^web-[123]$/.test(g)), got.join(',')).toBe(true);
+      const after = tunnels();
+      expect(delta(after.opened, before.opened, nodeNames[0]!)).toBe(20);
+      expect(delta(after.opened, before.opened, nodeNames[1]!)).toBe(0);
+    } finally {
+      await docker.getContainer(container!.Id).start();
+    }
+    await until('the node Ready again', () => nodeReady(nodeNames[1]!), 60_000);
+    await c.kubectlOK(['wait', '--for=condition=Ready', 'pod/web-1', 'pod/web-2', 'pod/web-3', '--timeout=60s'], { timeoutMs: 65_000 });
   });
 
   it('listens again after a control plane restart', async () => {
