@@ -141,7 +141,7 @@ export class ServiceLoadBalancer extends BaseController {
       await this.listeners.releaseAll(key);
       // A Service that stopped being ours (its type changed) loses the address it no longer has;
       // one of another class never had it from us and is left alone.
-      if (svc && !(svc.spec.type === 'LoadBalancer') && (held.length || this.publishes(svc))) {
+      if (svc && svc.spec.type !== 'LoadBalancer' && (held.length || this.publishes(svc))) {
         this.recorder.event(svc, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
         await this.setIngress(svc, false);
         this.recorder.event(svc, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
