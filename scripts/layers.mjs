@@ -3,12 +3,12 @@
 // eslint.config.mjs (import-x/no-restricted-paths) and shown in README "Layers".
 //
 //   api <- store <- apiserver
-//   api <- client <- components (scheduler, controllers, kubelet, proxy, dns, ingress, addons, hollow, cluster, images)
+//   api <- client <- components (scheduler, controllers, kubelet, proxy, dns, ingress, servicelb, addons, hollow, cluster, images)
 //   api, client, kubelet, proxy, dns <- node (the node agent process)
 //   components, apiserver, store <- controlplane <- cli, desktop
 
 const MAIN = 'src-main';
-const COMPONENTS = ['scheduler', 'controllers', 'kubelet', 'proxy', 'dns', 'ingress', 'addons', 'hollow', 'cluster', 'images'];
+const COMPONENTS = ['scheduler', 'controllers', 'kubelet', 'proxy', 'dns', 'ingress', 'servicelb', 'addons', 'hollow', 'cluster', 'images'];
 /** The control plane's own files at the top of src-main (they wire everything). */
 const CONTROLPLANE_FILES = ['controlplane.ts', 'dockerNodes.ts', 'dataFolder.ts'];
 const ALL = ['api', 'store', 'apiserver', 'client', ...COMPONENTS, 'node', 'cli', 'desktop'];

@@ -22,6 +22,7 @@ import { DATA_FILE_MODE, openDataFolder } from './dataFolder.js';
 import { logEnv, silentLogger, type Logger } from './api/log.js';
 import { CLUSTER_DOMAIN, clusterDnsObjects } from './addons/clusterDns.js';
 import { reconcileAddons } from './addons/addonManager.js';
+import { startServiceLoadBalancer, type ServiceLoadBalancerHandle } from './servicelb/start.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
 // CLI in plain Node and by the Electron main process; nothing here depends on Electron.
@@ -61,6 +62,11 @@ export interface ControlPlaneOptions {
    * (a Deployment needs them). Kubelets of new nodes point pods' resolv.conf at kube-dns either way.
    */
   addons?: boolean;
+  /**
+   * Answer LoadBalancer Services on the host's loopback (servicelb/); default: with Docker nodes,
+   * the only nodes whose kubelets can carry the traffic.
+   */
+  serviceLoadBalancer?: boolean;
   /** Image build progress (the first start builds the node image). */
   onImageProgress?: ProgressFn;
   /** Where every component logs (each names itself on it); its level and format also go to new nodes' kubelets. Default: none. */
@@ -83,6 +89,8 @@ export interface ControlPlane {
   scheduler?: SchedulerHandle;
   hollow?: HollowNodePool;
   docker?: DockerNodes;
+  /** The LoadBalancer Services' listeners on the host's loopback. */
+  serviceLoadBalancer?: ServiceLoadBalancerHandle;
   /** An API client with a component token of its own (for in-process components and tests). */
   componentClient(component: string): ApiClient;
   stop(): Promise<void>;
@@ -150,6 +158,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await hollow.start();
     }
     let docker: DockerNodes | undefined;
+    let serviceLoadBalancer: ServiceLoadBalancerHandle | undefined;
     if (opts.nodes !== undefined) {
       docker = await startDockerNodes({
         clusterName: opts.clusterName ?? 'flotilla',
@@ -169,6 +178,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       // Pods verify the server at that address: the serving certificate must name it.
       if (ep) apiserver.setServingCert(await ensurePki(pkiDir, [...sans, ep.ip]));
       await kubernetesEndpoints.publish(ep);
+      if (opts.serviceLoadBalancer ?? true) {
+        // Through each node's kubelet, found as the API server finds it for exec.
+        serviceLoadBalancer = await startServiceLoadBalancer(componentClient('service-lb'), { kubeletFor: docker.kubeletResolver }, log);
+        undo.push(() => serviceLoadBalancer?.stop());
+      }
       if (opts.addons ?? !!opts.controllers) {
         const dns = clusterDnsObjects({ image: docker.images.node, clusterIP: registry.services.ips.dnsServiceIP, clusterDomain: CLUSTER_DOMAIN, env: log.level === 'off' ? {} : logEnv(log) });
         await reconcileAddons(componentClient('addon-manager'), dns);
@@ -192,10 +206,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       scheduler,
       hollow,
       docker,
+      serviceLoadBalancer,
       componentClient,
       async stop() {
         // Node containers and pods keep running: the next start adopts them.
         kubernetesEndpoints.stop();
+        await serviceLoadBalancer?.stop();
         await docker?.cluster.close();
         await hollow?.stop();
         scheduler?.stop();

@@ -306,9 +306,17 @@ export interface ServiceSpec {
   [key: string]: unknown;
 }
 
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  /** "VIP" or "Proxy"; required with ip since kube 1.32 (LoadBalancerIPMode GA; defaulted to VIP). */
+  ipMode?: 'VIP' | 'Proxy';
+  ports?: { port: number; protocol: string; error?: string }[];
+}
+
 export interface Service extends KubeObject {
   spec: ServiceSpec;
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+  status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
 }
 
 export interface NodeSpec {

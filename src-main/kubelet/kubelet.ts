@@ -32,7 +32,8 @@ import { KubeletServer, type KubeletServerOptions } from './server.js';
 //                  changes, back-off expiries and a periodic resync
 //   housekeeping   containers and volumes of pods no longer bound here are stopped and removed
 //                  (at start, then every housekeepingIntervalMs)
-//   server         logs and exec for the API server (server.ts), authenticated by a shared token
+//   server         logs and exec for the API server (server.ts), and the NodePort tunnel for the
+//                  control plane's service load balancer, authenticated by a shared token
 //
 // stop() leaves every container running: a new Kubelet for the same node adopts them.
 
@@ -183,6 +184,8 @@ export class Kubelet {
         lookup: (ns, pod, container, previous) => this.findContainer(ns, pod, container, previous),
         podSandbox: (ns, pod, uid) => this.findPodSandbox(ns, pod, uid),
         sandboxEndpoint: (uid, sandboxId) => this.sandboxEndpoint(uid, sandboxId),
+        // The control plane's LoadBalancer path: node ports dialed at this node's own address.
+        tunnel: { nodeIP: () => this.nodeIP, ...this.o.server.tunnel },
       });
       await this.server.listen();
     }

@@ -12,6 +12,8 @@ import { containerRef, logOptions, streamOptions, type ContainerRef, type Stream
 import { Demuxer } from './streams.js';
 import { portForwardHandlers, type PodEndpoint } from './portForward.js';
 import { spdyOverSocket, spdyOverWebSocket } from './spdy/transports.js';
+import { openNodePortTunnel, tunnelRoute, type NodePortTunnelOptions } from './nodePortTunnel.js';
+import { NODE_PORT_TUNNEL_PROTOCOL } from '../api/nodePortTunnel.js';
 
 // The kubelet's own server (kube's :10250), which the API server proxies pods/log, pods/exec and
 // pods/attach to. Plain HTTP by default (HTTPS with `tls`), on the project's Docker network.
@@ -56,6 +58,10 @@ import { spdyOverSocket, spdyOverWebSocket } from './spdy/transports.js';
 //       answered 101 with the negotiated protocol, or 403 when the client offers only others),
 //       or a WebSocket with subprotocol SPDY/3.1+portforward.k8s.io carrying the SPDY bytes in
 //       binary messages (spdy/transports.ts). A pod this kubelet does not run is a 404.
+//   GET /tunnel/<nodePort>   (Connection: Upgrade, Upgrade: flotilla-tunnel)
+//       A raw TCP stream to <node IP>:<nodePort> after a 101, for the control plane's service load
+//       balancer (nodePortTunnel.ts; the wire: api/nodePortTunnel.ts). Ports outside the NodePort
+//       range are refused (403); a port nobody answers on is a 503.
 
 export interface LookupResult {
   id: string;
@@ -76,6 +82,8 @@ export interface KubeletServerOptions {
   podSandbox?(namespace: string, pod: string, uid: string | undefined): Promise<{ uid: string; sandboxId: string } | { error: string; code: number }>;
   /** Where a sandbox is on the cluster network, looked up for every forwarded connection. */
   sandboxEndpoint?(uid: string, sandboxId: string): Promise<PodEndpoint>;
+  /** Serves the NodePort tunnel; without it /tunnel is a 404. */
+  tunnel?: NodePortTunnelOptions;
 }
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -167,6 +175,7 @@ export class KubeletServer {
         if (req.method !== 'GET') throw new KubeletError(405, `${req.method} is not allowed`);
         return await this.logs(logs, query, res);
       }
+      if (this.o.tunnel && tunnelRoute(segments) !== undefined) throw new KubeletError(400, `a tunnel needs Connection: Upgrade and Upgrade: ${NODE_PORT_TUNNEL_PROTOCOL}`);
       if (containerRef(segments, 'exec') || containerRef(segments, 'attach')) throw new KubeletError(400, 'exec and attach need a WebSocket upgrade (Sec-WebSocket-Protocol: v5.channel.k8s.io)');
       if (podRef(segments, 'portForward')) throw new KubeletError(400, `port-forward needs an upgrade to SPDY/3.1 or a WebSocket (Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL})`);
       throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);
@@ -250,6 +259,8 @@ export class KubeletServer {
       if (!this.authorized(req)) throw new KubeletError(401, 'Unauthorized');
       const pf = podRef(segments, 'portForward');
       if (pf) return await this.portForward(req, socket, head, pf);
+      const tunnelPort = this.o.tunnel ? tunnelRoute(segments) : undefined;
+      if (tunnelPort !== undefined) return await openNodePortTunnel(req, socket, head, tunnelPort, this.o.tunnel!);
       const execT = containerRef(segments, 'exec');
       const t = execT ?? containerRef(segments, 'attach');
       if (!t) throw new KubeletError(404, `the kubelet serves no /${segments.join('/')}`);

@@ -1,4 +1,4 @@
-// Fuzzing of the kubelet's own server (logs, exec, attach; kube's :10250) as a real Kubelet runs it
+// Fuzzing of the kubelet's own server (logs, exec, attach, the NodePort tunnel; kube's :10250) as a real Kubelet runs it
 // (started as test/integration/kubelet.test.ts starts one: the real Docker engine, a real control
 // plane, the node's own token): raw requests with hostile targets, query strings, methods and
 // WebSocket upgrade headers, with and without the server's token. After every case the kubelet has

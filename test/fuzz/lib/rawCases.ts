@@ -78,6 +78,10 @@ const KUBELET_LINES = [
   'G\u0000ET / HTTP/1.1',
   'get / HTTP/1.1',
   'GET  /healthz  HTTP/1.1',
+  'GET /tunnel/30000 HTTP/1.1',
+  'GET /tunnel/%zz HTTP/1.1',
+  'GET /tunnel HTTP/1.1',
+  'POST /tunnel/31000 HTTP/1.1',
 ];
 
 /**
@@ -163,7 +167,47 @@ const UPGRADE_TARGETS_KUBELET = [
   '/portForward/fuzz/fz-0/uid',
   '/portForward/%zz/b',
   '/portForward/a/b/c/d',
+  '/tunnel/30000',
+  '/tunnel/%zz',
 ];
+
+/**
+ * Node ports as a tunnel request spells them: garbage, outside the NodePort range (403), and in
+ * it (the fuzz kubelet's node address is 127.0.0.1, where nothing is expected to answer: a 503;
+ * should something answer, the tunnel opens and the case ends upgraded).
+ */
+const TUNNEL_PORTS = ['30000', '32767', '%33%31%30%30%30', '0', '1', '22', '10250', '29999', '32768', '65535', '65536', '99999', '999999999999', 'abc', '', '-1', '+30001', '3e4', '0x7530', '30000.0', '%zz', '%00', '30000/..', '..', '%2e%2e', '30000/x', ' 30001'];
+
+/** The kubelet's NodePort tunnel (api/nodePortTunnel.ts) with hostile ports, methods, Upgrade headers and bytes behind the request. */
+function tunnelCase(auths: RawAuth[]): fc.Arbitrary<FuzzCase> {
+  return fc
+    .record({
+      method: fc.constantFrom('GET', 'GET', 'GET', 'POST', 'HEAD', 'CONNECT'),
+      port: fc.constantFrom(...TUNNEL_PORTS),
+      upgrade: fc.constantFrom('flotilla-tunnel', 'flotilla-tunnel', 'FLOTILLA-TUNNEL', 'websocket', 'h2c', '', 'flotilla-tunnel, websocket', 'flotilla-tunnel\u0000'),
+      connection: fc.constantFrom('Upgrade', 'Upgrade', 'close', 'keep-alive, Upgrade'),
+      auth: fc.constantFrom(...auths),
+      trailing: fc.constantFrom('', '', 'GET / HTTP/1.1\r\n\r\n', '\u0000\u00ff garbage'),
+    })
+    .map((g): FuzzCase => {
+      const target = `/tunnel/${g.port}`;
+      const head = [`${g.method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', `Connection: ${g.connection}`];
+      if (g.upgrade) head.push(`Upgrade: ${g.upgrade}`);
+      if (g.auth.header) head.push(g.auth.header);
+      // Bytes behind an upgrade request are the tunnel's first bytes; behind any other they would be
+      // a pipelined second request, whose answer this harness would read as part of the first.
+      const trailing = g.upgrade && /upgrade/i.test(g.connection) ? g.trailing : '';
+      const raw = Buffer.from(`${head.join('\r\n')}\r\n\r\n${trailing}`, 'latin1');
+      return {
+        category: 'raw',
+        notes: [`tunnel ${g.method} ${JSON.stringify(target)}`, `Upgrade ${JSON.stringify(g.upgrade)}, Connection ${JSON.stringify(g.connection)}`, `auth: ${g.auth.name}`, `bytes after the request: ${JSON.stringify(trailing)}`],
+        request: { method: g.method, target, headers: [], raw },
+        mayWriteSentinels: false,
+        bodyDesc: JSON.stringify(raw.toString('latin1')),
+        allow503: true, // a node port nothing answers on
+      };
+    });
+}
 
 export interface RawAuth {
   header: string | null;
@@ -242,5 +286,5 @@ export function kubeletRawCase(token: string): fc.Arbitrary<FuzzCase> {
     { header: null, name: 'none' },
     { header: 'Authorization: Bearer bogus', name: 'bogus token' },
   ];
-  return rawCase(KUBELET_LINES, UPGRADE_TARGETS_KUBELET, auths, 'raw');
+  return fc.oneof({ arbitrary: rawCase(KUBELET_LINES, UPGRADE_TARGETS_KUBELET, auths, 'raw'), weight: 3 }, { arbitrary: tunnelCase(auths), weight: 1 });
 }
