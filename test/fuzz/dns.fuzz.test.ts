@@ -3,8 +3,6 @@
 // (no uncaught exception or unhandled rejection), a valid query still gets its right answer over
 // UDP and TCP within the freeze bound, and whatever the server sent back for the hostile message
 // is itself a well-formed response carrying the message's ID.
-import dgram from 'node:dgram';
-import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src-main/api/log.js';
@@ -15,7 +13,7 @@ import { Pipeline } from '../../src-main/dns/pipeline.js';
 import { KubeResolver } from '../../src-main/dns/resolver.js';
 import { DnsServer } from '../../src-main/dns/server.js';
 import { decodeMessage } from '../../src-main/dns/wire.js';
-import { StubUpstream, askTcp, askUdp, datas, framed } from '../helpers/dns.js';
+import { StubUpstream, askTcp, askUdp, datas, framed, tcpExchange, udpExchange } from '../helpers/dns.js';
 import { CrashWatch } from './lib/crashWatch.js';
 import { hostileMessage } from './lib/dnsCases.js';
 import { Budget, RUNS, SEED, SLOW_MS, TEST_TIMEOUT_MS, fcParams } from './lib/settings.js';
@@ -51,44 +49,9 @@ function checkReply(sent: Buffer, reply: Buffer | undefined, note: string): void
   }
 }
 
-function sendUdp(bytes: Buffer): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
-    const done = (b?: Buffer) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(b);
-    };
-    const timer = setTimeout(() => done(), 80);
-    sock.on('message', (b) => done(b));
-    sock.on('error', () => done());
-    sock.send(bytes, server.port, '127.0.0.1');
-  });
-}
-
-function sendTcp(bytes: Buffer): Promise<Buffer[]> {
-  return new Promise((resolve) => {
-    const out: Buffer[] = [];
-    let got = Buffer.alloc(0);
-    const sock = net.connect({ host: '127.0.0.1', port: server.port });
-    const done = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(out);
-    };
-    const timer = setTimeout(done, 80);
-    sock.on('error', done);
-    sock.on('close', done);
-    sock.on('data', (d) => {
-      got = Buffer.concat([got, d]);
-      while (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) {
-        out.push(Buffer.from(got.subarray(2, 2 + got.readUInt16BE(0))));
-        got = got.subarray(2 + got.readUInt16BE(0));
-      }
-    });
-    sock.on('connect', () => sock.write(bytes));
-  });
-}
+/** What the server says to raw bytes on UDP, or on a new TCP connection (nothing within 80 ms is nothing). */
+const sendUdp = (bytes: Buffer) => udpExchange(server.port, bytes, 80);
+const sendTcp = (bytes: Buffer) => tcpExchange(server.port, bytes, Number.POSITIVE_INFINITY, 80);
 
 describe('DNS server fuzzing', () => {
   beforeAll(async () => {
