@@ -535,9 +535,10 @@ async function createPod(c: Client, ns: string, body: unknown): Promise<void> {
   }
 }
 
-/** Pod containers of the cluster still in Docker. */
+/** Pod containers of the benchmark's pods still in Docker (the add-ons in kube-system stay). */
 async function podContainers(): Promise<number> {
-  return (await docker.listContainers({ all: true, filters: labelFilters({ [LABEL.cluster]: clusterName, [LABEL.role]: 'pod' }) })).length;
+  const all = await docker.listContainers({ all: true, filters: labelFilters({ [LABEL.cluster]: clusterName, [LABEL.role]: 'pod' }) });
+  return all.filter((c) => c.Labels[LABEL.namespace] !== 'kube-system').length;
 }
 
 async function waitNoPodContainers(maxMs: number): Promise<boolean> {
