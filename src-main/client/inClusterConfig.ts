@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClientConfig } from './apiClient.js';
+import { pemOrFile } from './credentialFiles.js';
 
 // client-go's rest.InClusterConfig for a component running in a pod: the API server is
 // https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (an IPv6 host in brackets), the
@@ -61,11 +62,6 @@ export function inClusterConfig(opts: InClusterOptions = {}): InClusterConfig {
 }
 
 type Env = Record<string, string | undefined>;
-
-function pemOrFile(v: string | undefined): string | undefined {
-  if (!v) return undefined;
-  return v.includes('-----BEGIN') ? v : fs.readFileSync(v, 'utf8');
-}
 
 /**
  * A component's API access: explicit (FLOTILLA_API_URL with FLOTILLA_TOKEN or FLOTILLA_TOKEN_FILE,

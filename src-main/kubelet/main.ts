@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import Docker from 'dockerode';
 import { createLogger, logSettings, type Logger } from '../api/log.js';
 import { ApiClient } from '../client/apiClient.js';
+import { pemOrFile, readIfPresent } from '../client/credentialFiles.js';
 import { LABEL_CLUSTER } from './labels.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
 
@@ -33,12 +34,6 @@ import { Kubelet, type KubeletOptions } from './kubelet.js';
 // SIGTERM/SIGINT stop the agent and leave the pods running; the next kubelet adopts them.
 
 type Env = Record<string, string | undefined>;
-
-function pemOrFile(v: string | undefined): string | undefined {
-  if (!v) return undefined;
-  if (v.includes('-----BEGIN')) return v;
-  return fs.readFileSync(v, 'utf8');
-}
 
 function required(env: Env, name: string): string {
   const v = env[name];
@@ -77,10 +72,9 @@ export function parseLabels(s: string | undefined): Record<string, string> {
 /** The kubelet's options from its environment; `log` is the process's logger (the kubelet names itself on it). */
 export async function kubeletOptionsFromEnv(env: Env, docker: Docker, log: Logger): Promise<KubeletOptions> {
   const nodeName = required(env, 'FLOTILLA_NODE_NAME');
-  const fromFile = (file: string | undefined) => (file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined);
-  const token = env.FLOTILLA_TOKEN || fromFile(env.FLOTILLA_TOKEN_FILE);
+  const token = env.FLOTILLA_TOKEN || readIfPresent(env.FLOTILLA_TOKEN_FILE);
   if (!token) throw new Error('FLOTILLA_TOKEN (or FLOTILLA_TOKEN_FILE) is not set');
-  const ca = pemOrFile(env.FLOTILLA_CA) ?? fromFile(env.FLOTILLA_CA_FILE);
+  const ca = pemOrFile(env.FLOTILLA_CA) ?? readIfPresent(env.FLOTILLA_CA_FILE);
   if (!ca) throw new Error('FLOTILLA_CA (or FLOTILLA_CA_FILE) is not set');
   const client = new ApiClient({ url: required(env, 'FLOTILLA_API_URL'), token, ca, userAgent: `kubelet/${nodeName}` });
   let cluster = env.FLOTILLA_CLUSTER;

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import type Docker from 'dockerode';
 import type { Logger } from '../api/log.js';
 import { ApiClient } from '../client/apiClient.js';
+import { pemOrFile, readIfPresent } from '../client/credentialFiles.js';
 import { shellRunner } from './netns.js';
 import { PodSandboxes } from './podSandboxes.js';
 import { Proxier } from './proxier.js';
@@ -13,15 +13,11 @@ import { Proxier } from './proxier.js';
 
 type Env = Record<string, string | undefined>;
 
-function readIf(file: string | undefined): string | undefined {
-  return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined;
-}
-
 /** The node's kube-proxy, or undefined (with the reason logged) when the node has no proxy token. */
 export function proxierFromEnv(env: Env, docker: Docker, log: Logger): Proxier | undefined {
-  const token = env.FLOTILLA_PROXY_TOKEN || readIf(env.FLOTILLA_PROXY_TOKEN_FILE);
+  const token = env.FLOTILLA_PROXY_TOKEN || readIfPresent(env.FLOTILLA_PROXY_TOKEN_FILE);
   const url = env.FLOTILLA_API_URL;
-  const ca = env.FLOTILLA_CA?.includes('-----BEGIN') ? env.FLOTILLA_CA : readIf(env.FLOTILLA_CA_FILE ?? env.FLOTILLA_CA);
+  const ca = pemOrFile(env.FLOTILLA_CA) ?? readIfPresent(env.FLOTILLA_CA_FILE);
   const node = env.FLOTILLA_NODE_NAME;
   const cluster = env.FLOTILLA_CLUSTER;
   if (!token || !url || !ca || !node || !cluster) {
