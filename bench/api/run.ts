@@ -15,7 +15,7 @@ import { fixedRate, type FixedRateResult } from './fixedRate.js';
 import { NS, cmPath, configMap, must, rvOf } from './objects.js';
 import { buildCli, startApiServer, startBareServer, ROOT, type ApiServer, type BareServer } from './servers.js';
 import { renderTable, fmtNum, fmtP, type Row } from './report.js';
-import { environment } from '../cluster/util.js';
+import { environment, runHeader } from '../cluster/util.js';
 
 // `npm run bench:api [-- --quick] [-- --profile] [-- --rounds N]`: throughput and latency of the
 // API server over real HTTPS against a persisted store, every verdict a ratio to a floor measured
@@ -447,11 +447,7 @@ async function main(): Promise<void> {
   const incomplete = incompletePhases(results);
   const load1 = os.loadavg().map((x) => round(x, 2));
   const doc = {
-    benchmark: 'flotilla api',
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationSec: round((performance.now() - t0) / 1000, 1),
-    quick: QUICK,
+    ...runHeader('flotilla api', started, t0, QUICK),
     environment: {
       ...environment(),
       loadAverageAtStart: load0,

@@ -52,6 +52,11 @@ export function environment(): Record<string, unknown> {
   };
 }
 
+/** The fields every benchmark's JSON document opens with. */
+export function runHeader(benchmark: string, started: Date, t0: number, quick: boolean) {
+  return { benchmark, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), durationSec: round((performance.now() - t0) / 1000, 1), quick };
+}
+
 /** Writes <name>-<stamp>.json and .txt under bench/results; returns the JSON path. */
 export function saveResults(name: string, started: Date, json: string, table: string): string {
   const dir = path.join(ROOT, 'bench', 'results');

@@ -9,7 +9,7 @@ import { renderTable, fmtNum, fmtP, type Row } from '../api/report.js';
 import { startCluster, type Cluster } from '../cluster/cluster.js';
 import { PodWatch, peakRate, perSecond } from '../cluster/podWatch.js';
 import { CountWatch } from '../cluster/countWatch.js';
-import { bindingBody, createNamespace, environment, logger, must, podManifest, saveResults, setUpRun, ROOT } from '../cluster/util.js';
+import { bindingBody, createNamespace, environment, runHeader, logger, must, podManifest, saveResults, setUpRun, ROOT } from '../cluster/util.js';
 import { benchArgs } from '../lib/args.js';
 
 // `npm run bench:deployments [-- --quick] [-- --profile]`: 10,000 pods through Deployments on
@@ -575,11 +575,7 @@ async function main(): Promise<void> {
   const rows = buildRows(dep, floor);
   const incomplete = incompletePhases(dep, floor);
   const doc = {
-    benchmark: 'flotilla deployments',
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationSec: round((performance.now() - t0) / 1000, 1),
-    quick: QUICK,
+    ...runHeader('flotilla deployments', started, t0, QUICK),
     environment: {
       ...environment(),
       loadAverageAtStart: startLoad,

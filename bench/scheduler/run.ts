@@ -8,7 +8,7 @@ import { summarizeProfile, renderProfile, type ProfileSummary } from '../lib/pro
 import { renderTable, fmtNum, fmtP, type Row } from '../api/report.js';
 import { startCluster, type Cluster } from '../cluster/cluster.js';
 import { PodWatch, peakRate, perSecond } from '../cluster/podWatch.js';
-import { bindingBody, createNamespace, environment, logger, podManifest, saveResults, setUpRun, ROOT } from '../cluster/util.js';
+import { bindingBody, createNamespace, environment, runHeader, logger, podManifest, saveResults, setUpRun, ROOT } from '../cluster/util.js';
 import { benchArgs } from '../lib/args.js';
 
 // `npm run bench:scheduler [-- --quick] [-- --profile] [-- --rounds N]`: scheduler throughput on
@@ -539,11 +539,7 @@ async function main(): Promise<void> {
   const verdict = { ratios, median: [...ratios].sort((p, q2) => p - q2)[(ratios.length - 1) >> 1]!, incomplete };
   const rows = buildRows(a, b, pre, c, ranges, verdict);
   const doc = {
-    benchmark: 'flotilla scheduler',
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationSec: round((performance.now() - t0) / 1000, 1),
-    quick: QUICK,
+    ...runHeader('flotilla scheduler', started, t0, QUICK),
     environment: {
       ...environment(),
       loadAverageAtStart: startLoad,

@@ -13,7 +13,7 @@ import { renderTable, fmtMs, fmtNum, type Row } from '../api/report.js';
 import { MemorySampler, type MemorySummary } from './memory.js';
 import { Mix, type Klass, type OpResult } from './mix.js';
 import { WatchPool, type WatchStats } from './watchPool.js';
-import { environment } from '../cluster/util.js';
+import { environment, runHeader } from '../cluster/util.js';
 
 // `npm run bench:soak [-- --quick] [-- --duration SEC --rate N --watchers N]`: the control plane
 // under a steady mix of reads, writes, reconnecting watches and hostile requests at a fixed rate
@@ -323,11 +323,7 @@ async function main(): Promise<void> {
   const rows = buildRows(s, f);
   const verdict = { memoryFlat: s.memory.endToWarmRatio <= CFG.memRatio, no5xx: s.fiveHundreds === 0 };
   const doc = {
-    benchmark: 'flotilla soak',
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationSec: round((performance.now() - t0) / 1000, 1),
-    quick: QUICK,
+    ...runHeader('flotilla soak', started, t0, QUICK),
     environment: {
       ...environment(),
       server: 'node dist/cli.cjs up --data <tmp> --port 0 --no-ui --nodes 0 --cluster <unique> (child process, via bench/api/cliChild.cjs, bench/soak/memProbe.cjs preloaded)',
