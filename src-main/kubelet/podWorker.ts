@@ -253,8 +253,10 @@ export class PodWorker {
     const hostname = (pod.spec.hostname ?? pod.metadata.name!).slice(0, 63).replace(/\.+$/, '');
     const subdomain = pod.spec.subdomain as string | undefined;
     const aliases = (pod.spec.hostAliases as { ip: string; hostnames?: string[] }[] | undefined) ?? [];
+    const published = hostPortBindings(pod);
     const opts: ContainerCreateOptions = {
       name: dockerContainerName(id, SANDBOX_NAME, attempt),
+      ...(published ? { ExposedPorts: published.exposed } : {}),
       Image: this.d.pauseImage,
       Hostname: hostname,
       ...(subdomain ? { Domainname: `${subdomain}.${id.namespace}.svc.${this.d.dns.clusterDomain}` } : {}),
@@ -266,6 +268,7 @@ export class PodWorker {
         CpuShares: 2,
         Mounts: volumes.filter((v) => v.kind !== 'hostPath').map((v) => ({ Type: 'volume' as const, Source: v.dockerName, Target: `${SANDBOX_VOLUME_ROOT}/${v.name}` })),
         ExtraHosts: aliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
+        ...(published ? { PortBindings: published.bindings } : {}),
         ...this.dnsConfig(pod, id.namespace),
       },
       NetworkingConfig: { EndpointsConfig: { [this.d.network]: {} } },
@@ -556,4 +559,25 @@ export class PodWorker {
       await this.d.runtime.removeVolume(v.name).catch((e) => this.d.log.warn('removing volume failed', { volume: v.name, err: e }));
     }
   }
+}
+
+/**
+ * A container port's hostPort as a Docker port binding on the sandbox: pods are sibling containers
+ * on the user's engine, so the "host" is the user's computer. Without a hostIP the port is bound
+ * on loopback only (127.0.0.1), not on every interface as on a server: a desktop cluster should
+ * not open ports to the network unless the manifest asks for it with hostIP.
+ */
+export function hostPortBindings(pod: Pod): { exposed: Record<string, object>; bindings: Record<string, { HostIp: string; HostPort: string }[]> } | undefined {
+  if (pod.spec.hostNetwork) return undefined;
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const c of pod.spec.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      const key = `${p.containerPort}/${(p.protocol ?? 'TCP').toLowerCase()}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostIp: p.hostIP || '127.0.0.1', HostPort: String(p.hostPort) });
+    }
+  }
+  return Object.keys(bindings).length ? { exposed, bindings } : undefined;
 }
