@@ -1,5 +1,5 @@
 import { randomUUID, randomInt } from 'node:crypto';
-import type { KubeObject, Namespace, ObjectMeta, Service, Pod } from '../../api/types.js';
+import type { Ingress, KubeObject, Namespace, ObjectMeta, Service, Pod } from '../../api/types.js';
 import { apiVersionOf, objectKey, resourceByKey, type ResourceDef } from '../../api/resources.js';
 import { applyDefaults } from '../../api/defaults/index.js';
 import { validateCreate, validateUpdate } from '../../api/validation/index.js';
@@ -17,6 +17,7 @@ import { matchesRequirements, type LabelRequirement } from '../../api/selectors/
 import { matchesFields, type FieldRequirement } from '../../api/selectors/fields.js';
 import { nowISO } from '../../api/time.js';
 import { admitPodServiceAccount } from '../admission/serviceAccount.js';
+import { admitIngressClass } from '../admission/defaultIngressClass.js';
 
 // The generic registry (kube's genericregistry.Store): the object lifecycle shared by every
 // resource — names, uid, creationTimestamp, generation, status/spec separation, defaulting,
@@ -181,8 +182,13 @@ export class Registry {
    * prepareNew to refuse (kube's NamespaceLifecycle runs first).
    */
   private async admitCreate(r: ResourceDef, ns: string | undefined, body: KubeObject): Promise<KubeObject> {
-    if (r.key !== 'pods' || !this.serviceAccountAdmission) return body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+    if (r.key === 'ingresses.networking.k8s.io') {
+      const ing = clone(body) as Ingress;
+      admitIngressClass(this.store, ing);
+      return ing;
+    }
+    if (r.key !== 'pods' || !this.serviceAccountAdmission) return body;
     const namespace = ns ?? body.metadata?.namespace;
     if (typeof namespace !== 'string' || !this.store.get('namespaces', namespace)) return body;
     const pod = clone(body) as Pod;
@@ -279,7 +285,8 @@ export class Registry {
     if (!old) {
       if (!r.allowCreateOnUpdate || subresource) throw errors.notFound(r, name);
       if (body.metadata?.resourceVersion) throw errors.notFound(r, name);
-      const obj = this.prepareNew(r, ns, { ...body, metadata: { ...body.metadata, name } }, ctx);
+      // A create by PUT (or server-side apply) is admitted as a create, as in kube.
+      const obj = this.prepareNew(r, ns, await this.admitCreate(r, ns, { ...body, metadata: { ...body.metadata, name } }), ctx);
       return { obj: await this.persistCreate(r, obj, ctx), created: true };
     }
     const wantRV = body.metadata?.resourceVersion;
