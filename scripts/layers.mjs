@@ -4,7 +4,7 @@
 //
 //   api <- store <- apiserver
 //   api <- client <- components (scheduler, controllers, kubelet, proxy, dns, ingress, servicelb, addons, hollow, cluster, images)
-//   api, client, kubelet, proxy, dns <- node (the node agent process)
+//   api, client, kubelet, proxy, dns, ingress <- node (the node agent process)
 //   components, apiserver, store <- controlplane <- cli, desktop
 
 const MAIN = 'src-main';
@@ -21,7 +21,7 @@ export const LAYERS = {
   client: ['api'],
   ...Object.fromEntries(COMPONENTS.map((c) => [c, ['api', 'client']])),
   // The node agent: the process of a node container, hosting the kubelet and kube-proxy.
-  node: ['api', 'client', 'kubelet', 'proxy', 'dns'],
+  node: ['api', 'client', 'kubelet', 'proxy', 'dns', 'ingress'],
   cli: ALL.filter((d) => d !== 'desktop'),
   desktop: ALL.filter((d) => d !== 'cli'),
 };

@@ -1,6 +1,7 @@
 import { runKubelet, dockerFromEnv, loggerFromEnv } from '../kubelet/main.js';
 import { proxierFromEnv } from '../proxy/main.js';
 import { runDns } from '../dns/main.js';
+import { runIngress } from '../ingress/main.js';
 
 // The node agent: the one process every node container runs (bundled into the node image as
 // dist/kubelet.cjs). It hosts two components that share nothing but the Docker engine, each an API
@@ -20,11 +21,13 @@ export async function main(env: Record<string, string | undefined> = process.env
 }
 
 // Runs when loaded as the node image's entry point, not when the test runner imports it. The
-// same image runs the cluster DNS add-on's pods, with the argument `dns`.
+// same image runs the cluster DNS add-on's pods, with the argument `dns`, and the ingress
+// controller's, with `ingress`.
 if (!process.env.VITEST) {
-  const run = process.argv[2] === 'dns' ? runDns(process.env) : main();
+  const role = process.argv[2];
+  const run = role === 'dns' ? runDns(process.env) : role === 'ingress' ? runIngress(process.env) : main();
   run.catch((e) => {
-    loggerFromEnv(process.env).with(process.argv[2] === 'dns' ? 'dns' : 'node').error('exiting', { err: e });
+    loggerFromEnv(process.env).with(role === 'dns' || role === 'ingress' ? role : 'node').error('exiting', { err: e });
     process.exit(1);
   });
 }
