@@ -4,7 +4,7 @@ import os from 'node:os';
 import { Store } from './store/store.js';
 import { Registry } from './apiserver/registry/registry.js';
 import { TokenAuthenticator } from './apiserver/auth/tokens.js';
-import { ensurePki } from './apiserver/auth/pki.js';
+import { ensurePki, issueServingCertificate } from './apiserver/auth/pki.js';
 import { ensureServiceAccountKey } from './apiserver/auth/serviceAccountKey.js';
 import { ServiceAccountTokens } from './apiserver/auth/serviceAccountTokens.js';
 import { KubernetesEndpointsReconciler } from './apiserver/registry/kubernetesEndpoints.js';
@@ -22,6 +22,7 @@ import { DATA_FILE_MODE, openDataFolder } from './dataFolder.js';
 import { logEnv, silentLogger, type Logger } from './api/log.js';
 import { CLUSTER_DOMAIN, clusterDnsObjects } from './addons/clusterDns.js';
 import { reconcileAddons } from './addons/addonManager.js';
+import { ensureDefaultCertificate, ingressControllerObjects, resolveIngressPorts, type IngressPorts } from './addons/ingressController.js';
 import { startServiceLoadBalancer, type ServiceLoadBalancerHandle } from './servicelb/start.js';
 
 // Starts the control plane (store + API server) for one data folder. Used by the `flotilla`
@@ -67,6 +68,13 @@ export interface ControlPlaneOptions {
    * the only nodes whose kubelets can carry the traffic.
    */
   serviceLoadBalancer?: boolean;
+  /**
+   * Deploy the ingress controller add-on (src-main/ingress, IngressClass `flotilla`) with its
+   * ports on the user's loopback (needs Docker nodes and the controllers). A port left out is the
+   * one the add-on had, else 80 / 443 when free, else 8080 / 8443, else any free one; 0 is any
+   * free one. Default: off (the CLI and the desktop app turn it on).
+   */
+  ingress?: { httpPort?: number; httpsPort?: number };
   /** Image build progress (the first start builds the node image). */
   onImageProgress?: ProgressFn;
   /** Where every component logs (each names itself on it); its level and format also go to new nodes' kubelets. Default: none. */
@@ -91,6 +99,8 @@ export interface ControlPlane {
   docker?: DockerNodes;
   /** The LoadBalancer Services' listeners on the host's loopback. */
   serviceLoadBalancer?: ServiceLoadBalancerHandle;
+  /** The loopback ports the ingress controller add-on answers on, when it runs. */
+  ingress?: IngressPorts;
   /** An API client with a component token of its own (for in-process components and tests). */
   componentClient(component: string): ApiClient;
   stop(): Promise<void>;
@@ -159,6 +169,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     }
     let docker: DockerNodes | undefined;
     let serviceLoadBalancer: ServiceLoadBalancerHandle | undefined;
+    let ingress: IngressPorts | undefined;
     if (opts.nodes !== undefined) {
       docker = await startDockerNodes({
         clusterName: opts.clusterName ?? 'flotilla',
@@ -187,6 +198,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         const dns = clusterDnsObjects({ image: docker.images.node, clusterIP: registry.services.ips.dnsServiceIP, clusterDomain: CLUSTER_DOMAIN, env: log.level === 'off' ? {} : logEnv(log) });
         await reconcileAddons(componentClient('addon-manager'), dns);
       }
+      if (opts.ingress) {
+        const addons = componentClient('addon-manager');
+        ingress = await resolveIngressPorts(addons, { http: opts.ingress.httpPort, https: opts.ingress.httpsPort });
+        // The certificate served to hosts without their own: signed by the cluster CA, for
+        // localhost and every name under it.
+        await ensureDefaultCertificate(addons, () => issueServingCertificate(pki.caCert, pki.caKey, ['localhost', '*.localhost'], 'Flotilla Ingress Controller Default Certificate'));
+        await reconcileAddons(addons, ingressControllerObjects({ image: docker.images.node, ports: ingress, env: log.level === 'off' ? {} : logEnv(log) }));
+      }
     } else {
       // No Docker nodes, so no pod can reach the API server: the endpoints say so.
       await kubernetesEndpoints.publish(null);
@@ -207,6 +226,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       hollow,
       docker,
       serviceLoadBalancer,
+      ingress,
       componentClient,
       async stop() {
         // Node containers and pods keep running: the next start adopts them.

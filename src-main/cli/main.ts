@@ -32,6 +32,11 @@ Options:
   --hollow-nodes N    Simulated (kubemark-style) nodes for scale tests and demos (default: 0)
   --no-controllers    Run only the API server: no scheduler, no controller manager
   --service-cidr CIDR Service ClusterIP range (default: 10.96.0.0/16)
+  --ingress-port PORT Loopback port of the ingress controller's HTTP (default: the one it had,
+                      else 80 when free, else 8080; 0 picks a free one)
+  --ingress-https-port PORT
+                      The same for HTTPS (default: the one it had, else 443, else 8443)
+  --no-ingress        Deploy no ingress controller
   --no-ui             Do not serve the dashboard (it is not served by this build yet)
   -v, --verbose       Show the image builds' full output (debootstrap, docker build) instead of
                       one progress line per step; it is always kept in DIR/logs/image-build.log
@@ -63,6 +68,14 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
   if (!Number.isInteger(hollowNodes) || hollowNodes < 0) fail(`--hollow-nodes: must be a whole number >= 0, got ${values['hollow-nodes']}`);
   const components = !values['no-controllers'];
+  const ingressPort = (name: string): number | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`--${name}: not a port number: ${v}`);
+    return n;
+  };
+  const ingress = components && !values['no-ingress'] ? { httpPort: ingressPort('ingress-port'), httpsPort: ingressPort('ingress-https-port') } : undefined;
   let logs: LogSettings;
   try {
     logs = logSettings(process.env, { level: values['log-level'] as string | undefined, format: values['log-format'] as string | undefined });
@@ -99,6 +112,7 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
       // --nodes 0 runs no Docker at all, unless a cluster of this name already has nodes to adopt.
       nodes: nodes > 0 ? nodes : undefined,
       clusterName: clusterNameOf(values),
+      ingress,
       onImageProgress: progress.onImageProgress,
       // Log lines go through the progress display so they never break a stage line.
       log: createLogger({ ...logs, write: (line) => progress.print(line) }),
@@ -111,8 +125,14 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   } finally {
     progress.close();
   }
-  process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
+  const ingressLine = cp.ingress ? `  Ingress: ${ingressAddress('http', cp.ingress.http, 80)} and ${ingressAddress('https', cp.ingress.https, 443)} (an Ingress with host <name>.localhost opens there)\n` : '';
+  process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n${ingressLine}  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
   if (stopSignal) await stop(stopSignal);
+}
+
+/** http://<name>.localhost[:port]: the address an Ingress for host <name>.localhost answers at. */
+function ingressAddress(scheme: string, port: number, standard: number): string {
+  return `${scheme}://<name>.localhost${port === standard ? '' : `:${port}`}`;
 }
 
 function kubeconfig(values: Record<string, string | boolean | undefined>): void {
@@ -142,6 +162,9 @@ export async function main(argv: string[]): Promise<void> {
       cluster: { type: 'string' },
       'no-controllers': { type: 'boolean' },
       'service-cidr': { type: 'string' },
+      'ingress-port': { type: 'string' },
+      'ingress-https-port': { type: 'string' },
+      'no-ingress': { type: 'boolean' },
       'no-ui': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       'log-level': { type: 'string' },

@@ -55,14 +55,15 @@ async function createCA(): Promise<{ cert: string; key: string }> {
   return { cert: cert.toString('pem'), key: await exportKey(keys.privateKey) };
 }
 
-async function createServing(caCertPem: string, caKeyPem: string, names: string[]): Promise<{ cert: string; key: string }> {
+/** A serving certificate for `names` signed by the cluster CA (the API server's, the ingress controller's default one). */
+export async function issueServingCertificate(caCertPem: string, caKeyPem: string, names: string[], commonName = 'flotilla-apiserver'): Promise<{ cert: string; key: string }> {
   const ca = new x509.X509Certificate(caCertPem);
   const caKey = await importKey(caKeyPem);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const sans = names.map((n) => ({ type: (isIP(n) ? 'ip' : 'dns') as 'ip' | 'dns', value: n }));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: 'CN=flotilla-apiserver',
+    subject: `CN=${commonName}`,
     issuer: ca.subject,
     notBefore: new Date(Date.now() - 60_000),
     notAfter: new Date(Date.now() + TEN_YEARS),
@@ -112,7 +113,7 @@ export async function ensurePki(dir: string, names: string[]): Promise<Pki> {
   let serverCert = readIf(f('apiserver.crt'));
   let serverKey = readIf(f('apiserver.key'));
   if (!serverCert || !serverKey || readIf(f('apiserver.names')) !== wanted) {
-    const s = await createServing(caCert, caKey, wanted.split(','));
+    const s = await issueServingCertificate(caCert, caKey, wanted.split(','));
     serverCert = s.cert;
     serverKey = s.key;
     writeSecret(f('apiserver.key'), serverKey);
