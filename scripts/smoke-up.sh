@@ -28,6 +28,20 @@ done
 if [ "$ready" != 1 ]; then echo "3 nodes were not Ready within 600 s:"; cat "$log"; kubectl --kubeconfig "$kubeconfig" get nodes || true; exit 1; fi
 kubectl --kubeconfig "$kubeconfig" get nodes
 echo "flotilla up: 3 nodes Ready (output: $(wc -l <"$log") lines)"
+# The user's story: a sample app, exposed by an Ingress, opens at http://hello.localhost[:port].
+port=$(sed -n 's|.*Ingress: http://<name>\.localhost:\{0,1\}\([0-9]*\) and.*|\1|p' "$log")
+port=${port:-80}
+k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+k create deployment hello --image=flotilla/hello:1.0 --port=8080 >/dev/null
+k expose deployment hello --port=80 --target-port=8080 >/dev/null
+k create ingress hello --rule='hello.localhost/*=hello:80' >/dev/null
+opened=0
+for _ in $(seq 1 120); do
+  if node -e "require('http').get({host:'127.0.0.1',port:$port,headers:{Host:'hello.localhost'}},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{console.log(b.trim());process.exit(r.statusCode===200?0:1)})}).on('error',()=>process.exit(1))"; then opened=1; break; fi
+  sleep 1
+done
+if [ "$opened" != 1 ]; then echo "http://hello.localhost:$port did not answer within 120 s:"; cat "$log"; k get pods -A -o wide || true; k describe ingress hello || true; exit 1; fi
+echo "http://hello.localhost:$port answered through the ingress controller"
 trap - EXIT
 if ! stop; then kill -KILL -- "-$pid" 2>/dev/null || true; echo "flotilla up did not stop on Ctrl-C within 60 s"; cat "$log"; exit 1; fi
 npx flotilla down

@@ -44,9 +44,13 @@ export interface UpGroup {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** `flotilla up --port 0 --no-ui <args>`, started and not waited for. */
+/**
+ * `flotilla up --port 0 --no-ui <args>`, started and not waited for; with `--no-ingress` unless
+ * `args` set the ingress ports (parallel tests would all ask for loopback port 80).
+ */
 export function spawnUp(args: string[], opts: { env?: Record<string, string>; umask?: string; timeoutMs?: number } = {}): UpGroup {
-  const argv = [CLI, 'up', '--port', '0', '--no-ui', ...args];
+  const ingress = args.some((a) => a.startsWith('--ingress')) ? [] : ['--no-ingress'];
+  const argv = [CLI, 'up', '--port', '0', '--no-ui', ...ingress, ...args];
   // A umask is a property of the process: set it in a shell that then becomes `up`.
   const child = opts.umask
     ? spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...argv], { detached: true, env: { ...process.env, ...opts.env } })

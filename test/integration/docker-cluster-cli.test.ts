@@ -3,6 +3,7 @@
 // the real kubectl, then `flotilla down`, which must leave no container, network or volume with
 // the cluster's label.
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers, prepareNodeImages } from '../helpers/dockerCluster.js';
 import { dockerUp } from '../helpers/dockerEngine.js';
@@ -15,6 +16,20 @@ import { until } from '../helpers/wait.js';
 const NODES = 3;
 
 let c: UpCluster;
+let ingressPort = 0;
+
+/** GET / on 127.0.0.1:port with a Host header (what a browser sends for http://<host>:port/). */
+function getVia(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
 
 describe.skipIf(skipWithout('a Docker engine', dockerUp))('flotilla up --nodes 3, then flotilla down (issue 4)', () => {
   beforeAll(async () => {
@@ -31,9 +46,13 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('flotilla up --nodes 3
 
   it('up creates the nodes; kubectl runs a Deployment on them', async () => {
     const t0 = performance.now();
-    const up = await c.start();
+    // Free ports for the ingress (80 may be another cluster's on this machine).
+    const up = await c.start(['--ingress-port', '0', '--ingress-https-port', '0']);
     expect(await up.serving).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(up.output()).toContain(`kubeconfig: ${c.kubeconfig}`);
+    const ingressLine = /Ingress: http:\/\/<name>\.localhost:(\d+) and https:\/\/<name>\.localhost:(\d+) \(an Ingress with host <name>\.localhost opens there\)/.exec(up.output());
+    expect(ingressLine).not.toBeNull();
+    ingressPort = Number(ingressLine![1]);
     for (let i = 1; i <= NODES; i++) expect(up.output()).toMatch(new RegExp(`INFO cluster: node started cluster=${c.name} node=node-${i} ip=\\d+\\.\\d+\\.\\d+\\.\\d+ `));
     const nodes = await until(
       `${NODES} Ready nodes in kubectl get nodes`,
@@ -61,6 +80,16 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('flotilla up --nodes 3
     const pods = parseTable(await c.kubectlOK(['get', 'pods', '-o', 'wide'])).rows;
     expect(pods.map((r) => r.STATUS)).toEqual(['Running', 'Running', 'Running']);
     expect(await c.kubectlOK(['exec', `deployment/web`, '--', 'cat', '/site/index.txt'])).toBe('hi');
+
+    // The app opens at http://web.localhost:<port>, as a browser on this computer would open it.
+    await c.kubectlOK(['expose', 'deployment/web', '--port=80', '--target-port=8080']);
+    await c.kubectlOK(['create', 'ingress', 'web', '--rule=web.localhost/*=web:80']);
+    const answer = await until('http://web.localhost answers through the ingress', async () => {
+      const r = await getVia(ingressPort, 'web.localhost').catch(() => undefined);
+      return r?.status === 200 ? r.body : undefined;
+    }, 60_000, 250);
+    expect(answer).toMatch(/^Hello from web-/);
+    expect(parseTable(await c.kubectlOK(['get', 'ingress', 'web'])).rows[0]!.ADDRESS).toBe('127.0.0.1');
 
     const before = await leftovers(c.name);
     console.log(`cluster ${c.name} holds ${before.containers.length} containers, ${before.volumes.length} volumes, networks ${before.networks.join(', ')}`);
