@@ -339,4 +339,22 @@ describe('the ingress controller add-on', () => {
     await c.kubectlOK(['scale', 'deployment/green', '--replicas=1']);
     await until('green.localhost answers again', async () => (await get('green.localhost', '/')).json?.app === 'green', 60_000);
   });
+
+  it('heals when the node running the controller stops: a new controller pod takes the loopback port on another node', async () => {
+    const pods = (await c.request('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dflotilla-ingress')).json as { items: { metadata: { name: string }; spec: { nodeName: string } }[] };
+    const old = pods.items[0]!;
+    await c.cp.docker!.cluster.stopNode(old.spec.nodeName);
+    try {
+      const answer = await until('blue.localhost answers through a controller on another node', async () => {
+        const now = (await c.request('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dflotilla-ingress')).json as typeof pods;
+        const moved = now.items.find((p) => p.spec.nodeName && p.spec.nodeName !== old.spec.nodeName);
+        if (!moved) return undefined;
+        const r = await get('blue.localhost', '/').catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+      }, 120_000, 500);
+      expect(answer.json!.app).toBe('blue');
+    } finally {
+      await c.cp.docker!.cluster.startNode(old.spec.nodeName);
+    }
+  }, 150_000);
 });
