@@ -228,6 +228,19 @@ export class PodWorker {
     return cfg ? { Dns: cfg.nameservers ?? [], DnsSearch: cfg.searches ?? [], DnsOptions: opts } : {};
   }
 
+  /**
+   * Whether the pod's resolv.conf is the kubelet's to write (ClusterFirst with a cluster DNS, or
+   * None): Docker puts its embedded resolver (127.0.0.11, forwarding to the servers given) into
+   * the resolv.conf of every container on a user-defined network, where a Kubernetes pod shows
+   * `nameserver <kube-dns>` and sends its queries there. With `Default` the pod keeps the node's
+   * resolver, which is Docker's.
+   */
+  private writesResolvConf(pod: Pod): boolean {
+    const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
+    if (policy === 'None') return true;
+    return (policy === 'ClusterFirst' || policy === 'ClusterFirstWithHostNet') && !!this.d.dns.clusterDNS?.length;
+  }
+
   private async createSandbox(rec: PodRecord, pod: Pod, id: PodIdentity, volumes: PlannedVolume[], attempt: number): Promise<{ sandbox: RuntimeContainer } | { error: string; retryMs: number }> {
     const pauseId = await this.d.runtime.imageId(this.d.pauseImage);
     if (!pauseId) {
@@ -254,6 +267,8 @@ export class PodWorker {
     const subdomain = pod.spec.subdomain as string | undefined;
     const aliases = (pod.spec.hostAliases as { ip: string; hostnames?: string[] }[] | undefined) ?? [];
     const published = hostPortBindings(pod);
+    const dns = this.dnsConfig(pod, id.namespace);
+    const resolvConf = this.writesResolvConf(pod) ? resolvConfText(dns) : undefined;
     const opts: ContainerCreateOptions = {
       name: dockerContainerName(id, SANDBOX_NAME, attempt),
       ...(published ? { ExposedPorts: published.exposed } : {}),
@@ -261,6 +276,9 @@ export class PodWorker {
       Hostname: hostname,
       ...(subdomain ? { Domainname: `${subdomain}.${id.namespace}.svc.${this.d.dns.clusterDomain}` } : {}),
       Labels: containerLabels(id, SANDBOX_NAME, 'sandbox', attempt, ''),
+      // The sandbox (pause) writes it over Docker's /etc/resolv.conf as it starts; the pod's
+      // containers share that file (see writesResolvConf).
+      ...(resolvConf ? { Env: [`${RESOLV_CONF_ENV}=${resolvConf}`] } : {}),
       HostConfig: {
         NetworkMode: this.d.network,
         RestartPolicy: { Name: 'no' },
@@ -269,7 +287,7 @@ export class PodWorker {
         Mounts: volumes.filter((v) => v.kind !== 'hostPath').map((v) => ({ Type: 'volume' as const, Source: v.dockerName, Target: `${SANDBOX_VOLUME_ROOT}/${v.name}` })),
         ExtraHosts: aliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
         ...(published ? { PortBindings: published.bindings } : {}),
-        ...this.dnsConfig(pod, id.namespace),
+        ...dns,
       },
       NetworkingConfig: { EndpointsConfig: { [this.d.network]: {} } },
     };
@@ -580,4 +598,20 @@ export function hostPortBindings(pod: Pod): { exposed: Record<string, object>; b
     }
   }
   return Object.keys(bindings).length ? { exposed, bindings } : undefined;
+}
+
+/** The sandbox image's contract: this variable's value becomes the pod's /etc/resolv.conf. */
+export const RESOLV_CONF_ENV = 'FLOTILLA_RESOLV_CONF';
+
+/**
+ * A pod's resolv.conf in the layout container runtimes write for kubelet's DNS config (search,
+ * nameserver, options). Like kubelet, at most 3 nameservers and 32 search domains.
+ */
+export function resolvConfText(dns: { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] }): string {
+  const lines: string[] = [];
+  const search = (dns.DnsSearch ?? []).slice(0, 32);
+  if (search.length) lines.push(`search ${search.join(' ')}`);
+  for (const ns of (dns.Dns ?? []).slice(0, 3)) lines.push(`nameserver ${ns}`);
+  if (dns.DnsOptions?.length) lines.push(`options ${dns.DnsOptions.join(' ')}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -50,9 +50,11 @@ beforeAll(async () => {
   await apply(server('client', { app: 'client' }));
   await apply(server('db-0', { app: 'db' }, { hostname: 'db-0', subdomain: 'db' }));
   await apply(server('db-1', { app: 'db' }, { hostname: 'db-1', subdomain: 'db' }));
+  await apply(server('custom-dns', { app: 'custom' }, { dnsPolicy: 'None', dnsConfig: { nameservers: ['10.96.0.10', '10.96.0.11'], searches: ['my.search'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } }));
+  await apply(server('node-dns', { app: 'custom' }, { dnsPolicy: 'Default' }));
   await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'client' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
   await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: 'default' }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'pg', port: 5432, targetPort: 8080 }] } });
-  await c.kubectlOK(['wait', '--for=condition=Ready', 'pod/client', 'pod/db-0', 'pod/db-1', '--timeout=60s'], { timeoutMs: 65_000 });
+  await c.kubectlOK(['wait', '--for=condition=Ready', 'pod/client', 'pod/db-0', 'pod/db-1', 'pod/custom-dns', 'pod/node-dns', '--timeout=60s'], { timeoutMs: 65_000 });
   await c.kubectlOK(['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=60s'], { timeoutMs: 65_000 });
 }, 180_000);
 
@@ -68,10 +70,14 @@ describe('cluster DNS', () => {
     expect(pods.items).toHaveLength(2);
   });
 
-  it("gives pods kube's search path and ndots", async () => {
+  it("gives pods kube's resolv.conf: kube-dns as the nameserver, kube's search path and ndots", async () => {
     const conf = await c.kubectlOK(['exec', 'client', '--', 'cat', '/etc/resolv.conf']);
-    expect(conf).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);
-    expect(conf).toMatch(/^options ndots:5$/m);
+    expect(conf).toBe('search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
+  });
+
+  it('writes dnsConfig as given for dnsPolicy None, and leaves the node\'s resolver (Docker\'s) for Default', async () => {
+    expect(await c.kubectlOK(['exec', 'custom-dns', '--', 'cat', '/etc/resolv.conf'])).toBe('search my.search\nnameserver 10.96.0.10\nnameserver 10.96.0.11\noptions ndots:2 edns0\n');
+    expect(await c.kubectlOK(['exec', 'node-dns', '--', 'cat', '/etc/resolv.conf'])).toMatch(/^nameserver 127\.0\.0\.11$/m);
   });
 
   it('answers Services by short and full name, headless Services with their pods, SRV for named ports, pod records; NXDOMAIN otherwise', async () => {

@@ -341,7 +341,7 @@ describe('choosing the base image', () => {
     expect(docker.pulls).toEqual([]);
     expect(docker.builds).toHaveLength(1);
     const build = docker.builds[0];
-    expect(build.opts.buildargs).toMatchObject({ NODE_IMAGE: 'node:22-slim', PACKAGES: 'ca-certificates conntrack iproute2 iptables util-linux' });
+    expect(build.opts.buildargs).toMatchObject({ NODE_IMAGE: 'node:22-slim', PACKAGES: 'ca-certificates conntrack iproute2 iptables nginx util-linux' });
     expect(build.opts.labels?.[LABEL_INPUTS_HASH]).toBe(base.inputsHash);
     expect(build.files.map((f) => f.name)).toEqual(['Dockerfile']);
     expect(build.files[0].content.toString()).toContain('apt-get install');
@@ -532,7 +532,7 @@ describe('the pause program', () => {
     const pause = await resolvePause(ctx);
     expect(pause.kind).toBe('static');
     if (pause.kind !== 'static') return;
-    expect(spawnSync(pause.binary, ['-v']).stdout.toString()).toBe('flotilla-pause 1.0\n');
+    expect(spawnSync(pause.binary, ['-v']).stdout.toString()).toBe('flotilla-pause 1.1\n');
     // SIGTERM ends it with status 0 (otherwise it waits forever).
     const { child, exited } = await startPause(pause.binary, []);
     child.kill('SIGTERM');

@@ -5,9 +5,14 @@
  *   - exit 0 promptly on SIGTERM/SIGINT (PID 1 gets no default signal handlers, so without
  *     handlers `docker stop` would wait for its timeout and then SIGKILL), and
  *   - reap zombies: processes whose parent dies inside the sandbox are re-parented to PID 1.
+ * It also writes the pod's /etc/resolv.conf when the kubelet gives one in FLOTILLA_RESOLV_CONF:
+ * Docker's own file on a user-defined network names its embedded resolver, and the pod's other
+ * containers share the sandbox's file, so writing it here (before they exist) is writing it for
+ * the pod. The file is a bind mount: it is rewritten in place, never replaced.
  * Built with `gcc -static -Os` so the image needs nothing but this one file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +21,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PAUSE_VERSION "flotilla-pause 1.0"
+#define PAUSE_VERSION "flotilla-pause 1.1"
+
+static void write_resolv_conf(const char *text) {
+  size_t left = strlen(text);
+  int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    perror("pause: /etc/resolv.conf");
+    return;
+  }
+  while (left > 0) {
+    ssize_t n = write(fd, text, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      perror("pause: writing /etc/resolv.conf");
+      break;
+    }
+    text += n;
+    left -= (size_t)n;
+  }
+  close(fd);
+}
 
 static void on_stop(int sig) {
   (void)sig;
@@ -42,6 +67,9 @@ int main(int argc, char **argv) {
   if (getpid() != 1) {
     fprintf(stderr, "warning: pause should be the first process of its container\n");
   }
+
+  const char *resolv = getenv("FLOTILLA_RESOLV_CONF");
+  if (resolv != NULL && resolv[0] != '\0') write_resolv_conf(resolv);
 
   memset(&sa, 0, sizeof(sa));
   sigemptyset(&sa.sa_mask);
