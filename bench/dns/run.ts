@@ -3,13 +3,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import dnsPacket from 'dns-packet';
 import { benchArgs } from '../lib/args.js';
-import { killAllChildren, startChild, type Child } from '../lib/children.js';
+import { killAllChildren, setUpRun, startChild, type Child } from '../lib/children.js';
+import { dnsFromPod, type FromPodResult } from './fromPod.js';
 import { CpuMeter } from '../lib/proc.js';
 import { rate, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { ROOT, environment, saveResults } from '../cluster/util.js';
 import { fmtNum, fmtP, renderTable, type Row } from '../api/report.js';
 
-// bench:dns — the cluster DNS server's queries/s and latency, on loopback, against a floor
+// bench:dns — the cluster DNS server's queries/s and latency, on loopback (part 2, from a pod on a
+// real node, is in fromPod.ts), against a floor
 // measured in the same run: a bare dns-packet UDP server that answers every query with one fixed
 // A record (decode, encode, send: the least any DNS server on this codec and Node must do).
 // Each server runs in a child process of its own; this process is the load generator.
@@ -208,6 +210,14 @@ async function main(): Promise<void> {
     await server.stop();
     await floor.stop();
   }
+  // Part 2: from a pod on a real node, through kube-dns's ClusterIP.
+  const run = setUpRun('dns', args.quick ? 280_000 : 900_000, (s) => process.stderr.write(`[bench:dns] ${s}\n`));
+  let pod: FromPodResult;
+  try {
+    pod = await dnsFromPod(run, { quick: args.quick, log: (s) => process.stderr.write(`[bench:dns] ${s}\n`) });
+  } finally {
+    await run.finish();
+  }
   const get = (t: string, p: string) => out.find((r) => r.target === t && r.phase === p)!;
   const [sf, ff, sm, fm] = [get('server', 'fixed'), get('floor', 'fixed'), get('server', 'most'), get('floor', 'most')];
   const complete = (r: PhaseResult) => r.lost === 0 && r.wrong === 0;
@@ -216,6 +226,19 @@ async function main(): Promise<void> {
     { metric: 'answered at 1,000 queries/s', measured: `${fmtNum(sf.answered)} of ${fmtNum(sf.sent)} (${sf.lost} lost, ${sf.wrong} wrong)`, floor: `${fmtNum(ff.answered)} of ${fmtNum(ff.sent)}` },
     { metric: `most queries/s (${inFlight} in flight)`, measured: `${fmtNum(sm.perSec)} (${round(sm.perSec / fm.perSec, 2)} of floor)`, target: 'CoreDNS ~33,000 (2 vCPU)', floor: fmtNum(fm.perSec) },
     { metric: 'latency at most queries/s', measured: fmtP(sm.latencyMs.p50, sm.latencyMs.p99), floor: fmtP(fm.latencyMs.p50, fm.latencyMs.p99) },
+    {
+      metric: 'from a pod, via kube-dns 10.96.0.10 (kube-proxy): p50/p99 at 1,000 queries/s',
+      measured: `${fmtP(pod.fixed.server.p50, pod.fixed.server.p99)}; ${fmtNum(pod.fixed.server.answered)} of ${fmtNum(pod.fixed.server.sent)} answered`,
+      target: 'p50 <= 2, p99 <= 20 ms',
+      met: pod.fixed.server.lost === 0 && pod.fixed.server.wrong === 0 && pod.fixed.server.p50 <= 2 && pod.fixed.server.p99 <= 20,
+      floor: `echo pod via its ClusterIP: ${fmtP(pod.fixed.floor.p50, pod.fixed.floor.p99)}`,
+    },
+    {
+      metric: `from a pod: most queries/s (${pod.inFlight} in flight, two coredns pods)`,
+      measured: `${fmtNum(pod.most.server.perSec)} (${round(pod.most.server.perSec / pod.most.floor.perSec, 2)} of floor); p50/p99 ${fmtP(pod.most.server.p50, pod.most.server.p99)}`,
+      target: 'CoreDNS ~33,000 (2 vCPU)',
+      floor: `echo pod: ${fmtNum(pod.most.floor.perSec)}`,
+    },
     { metric: 'server / load CPU s during most', measured: `${sm.cpu.server ?? '-'} / ${sm.cpu.loadGenerator ?? '-'}`, floor: `${fm.cpu.server ?? '-'} / ${fm.cpu.loadGenerator ?? '-'}` },
   ];
   const table = renderTable(rows);
@@ -228,7 +251,12 @@ async function main(): Promise<void> {
     summary: {
       fixedRate: { p50: sf.latencyMs.p50, p99: sf.latencyMs.p99, floorP50: ff.latencyMs.p50, floorP99: ff.latencyMs.p99, met: rows[0]!.met },
       most: { perSec: sm.perSec, floorPerSec: fm.perSec, ratioToFloor: round(sm.perSec / fm.perSec, 3) },
+      fromPod: {
+        fixedRate: { p50: pod.fixed.server.p50, p99: pod.fixed.server.p99, floorP50: pod.fixed.floor.p50, floorP99: pod.fixed.floor.p99 },
+        most: { perSec: pod.most.server.perSec, floorPerSec: pod.most.floor.perSec, ratioToFloor: round(pod.most.server.perSec / pod.most.floor.perSec, 3) },
+      },
     },
+    fromPod: pod,
     phases: out,
   };
   const file = saveResults(args.quick ? 'dns-quick' : 'dns', started, JSON.stringify(doc, null, 2), table);
