@@ -19,6 +19,7 @@ import { kubeletBundlePath } from '../../src-main/dockerNodes.js';
 import { ClusterManager } from '../../src-main/cluster/clusterManager.js';
 import { LABEL, labelFilters } from '../../src-main/cluster/labels.js';
 import { ReadyWatch, nowMs } from './watch.js';
+import { firstDnsAnswer } from './dnsProbe.js';
 import { EventRecorder, containerMemory, copyOut, hostNodePid, nodeProcessStatus, pidsByComm, timedLogs, type ContainerMemory, type ProcStatus } from './dockerUtil.js';
 import { bounded, floorNodeStart, floorPod, removeContainers, startIdleContainer, type NodeStartFloor, type PodFloorSample } from './floors.js';
 import { PROFILE_DIR, profilerNodeOptions } from './kubeletProfile.js';
@@ -110,7 +111,7 @@ const CFG = {
  * within 1.2x; a kubelet's anonymous memory when idle within 2x that of Node.js holding the
  * loaded bundle. (Issue 4's absolute 3 s and 60 MB are in the JSON for reference.)
  */
-const TARGETS = { clusterStartOfFloor: 3, podStartupFactor: 2, manyPodsFactor: 1.2, kubeletAnonOfFloor: 2, reference: { clusterReadyMs: 3000, idleMemoryMB: 60 } };
+const TARGETS = { clusterStartOfFloor: 3, podStartupFactor: 2, manyPodsFactor: 1.2, kubeletAnonOfFloor: 2, reference: { clusterReadyMs: 3000, clusterWithDnsMs: 3000, idleMemoryMB: 60 } };
 
 const log = (s: string) => process.stderr.write(`[bench:nodes ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const ms = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`);
@@ -265,6 +266,8 @@ interface StartSample {
   index: number;
   /** startControlPlane called -> the watch saw the 3rd node Ready. */
   readyMs: number;
+  /** ... -> a kube-dns endpoint first answered a cluster name (issue 9). */
+  dnsMs?: number;
   /** ... -> startControlPlane returned. */
   returnedMs: number;
   imagesCached: boolean;
@@ -357,7 +360,15 @@ async function startCluster(index: number, images: FlotillaImages, keep: boolean
       await sleep(20);
     }
   }
+  // Cluster DNS, probed from the same moment on (its pods start once nodes are Ready).
+  const dnsClient = new Client(creds, 2, 2000);
+  let dnsStop = false;
+  const dnsAt = firstDnsAnswer(dnsClient, deadline, () => dnsStop || !!childErr);
   const ok = await watch.until((w) => w.ready >= CFG.nodes, deadline);
+  const dnsAnsweredAt = await dnsAt.finally(() => {
+    dnsStop = true;
+    dnsClient.close();
+  });
   const child = await childP;
   const cp: CpChild = { child, creds, dataDir, command: commandChannel(child) };
   current = cp;
@@ -413,6 +424,7 @@ async function startCluster(index: number, images: FlotillaImages, keep: boolean
   const sample: StartSample = {
     index,
     readyMs: round(readyTimes[CFG.nodes - 1]! - call, 1),
+    dnsMs: dnsAnsweredAt !== undefined ? round(dnsAnsweredAt - call, 1) : undefined,
     returnedMs: returned !== undefined ? round(returned - call, 1) : NaN,
     imagesCached: !imageMarks.some((m) => (m.detail as { phase: string }).phase !== 'cached'),
     imageEvents,
@@ -425,7 +437,7 @@ async function startCluster(index: number, images: FlotillaImages, keep: boolean
     watchErrors: watch.errors,
     logMarks,
   };
-  log(`    start #${index}: 3 nodes Ready ${ms(sample.readyMs)} after the spawn of the process (its banner at ${ms(sample.returnedMs)}; images ${sample.imagesCached ? 'cached' : 'NOT cached'})`);
+  log(`    start #${index}: 3 nodes Ready ${ms(sample.readyMs)}, cluster DNS answering ${sample.dnsMs !== undefined ? ms(sample.dnsMs) : 'never'} after the spawn of the process (its banner at ${ms(sample.returnedMs)}; images ${sample.imagesCached ? 'cached' : 'NOT cached'})`);
   if (!keep) await stopChild(cp);
   return { sample, cp };
 }
@@ -1025,6 +1037,9 @@ async function main(): Promise<void> {
   const floorMed = median(floorMs);
   const bundleFloorMed = median(bundleFloorMs);
   const startRatio = round(startMed / bundleFloorMed, 2);
+  // Nodes Ready and cluster DNS answering: whichever came last, per start.
+  const withDnsMs = starts.map((s) => (s.dnsMs === undefined ? NaN : Math.max(s.readyMs, s.dnsMs)));
+  const withDnsMed = median(withDnsMs);
   const maxNodeStats = Math.max(...nodeMem.map((m) => m.memory?.dockerStatsMB ?? Infinity));
   const fm = (k: string) => floorMem[memFloors.findIndex((m) => m.key === k)];
   const kubeletAnon = Math.max(...nodeMem.map((m) => m.processes?.[0]?.rssAnonMB ?? Infinity));
@@ -1057,6 +1072,13 @@ async function main(): Promise<void> {
       target: `<= ${TARGETS.clusterStartOfFloor}x the floor`,
       met: startRatio <= TARGETS.clusterStartOfFloor,
       floor: `fresh network + ${CFG.nodes} node-image containers created and started, Node.js loading the kubelet bundle in each: ${secs(bundleFloorMed)} (runs: ${bundleFloorMs.map(secs).join(', ')}). Informative: until /usr/bin/true ran ${secs(floorMed)}; ${floorsInfo.map((f) => `${f.variant}: ${secs(f.totalMs)}`).join('; ')}; k3d: 12.6 s for 1 node`,
+    },
+    {
+      metric: `(1) ... -> ${CFG.nodes} nodes Ready AND cluster DNS answering (a kube-dns endpoint answers kubernetes.default.svc.cluster.local); median of ${CFG.starts}`,
+      measured: `${secs(withDnsMed)} (runs: ${withDnsMs.map(secs).join(', ')}); DNS alone ${secs(medS((s) => s.dnsMs))} after the spawn`,
+      target: `<= ${secs(TARGETS.reference.clusterWithDnsMs)} (issue 9, absolute: this machine's note)`,
+      met: withDnsMed <= TARGETS.reference.clusterWithDnsMs,
+      floor: `${CFG.nodes} nodes Ready alone: ${secs(startMed)}; the start floor above: ${secs(bundleFloorMed)}`,
     },
     {
       metric: '(1) breakdown, ms after the spawn (median over starts and nodes)',
@@ -1149,6 +1171,7 @@ async function main(): Promise<void> {
     },
     config: CFG,
     targets: {
+      clusterWithDns: { targetMs: TARGETS.reference.clusterWithDnsMs, measuredMs: withDnsMed, dnsAloneMs: medS((s) => s.dnsMs), runsMs: withDnsMs },
       clusterStartOfFloor: { target: TARGETS.clusterStartOfFloor, measured: startRatio, startMs: startMed, floorMs: bundleFloorMed, containersOnlyFloorMs: floorMed, met: rows[0]!.met, referenceMs: TARGETS.reference.clusterReadyMs },
       podStartupNoProbe: { target: `${TARGETS.podStartupFactor}x floor`, p50: plain.cluster.p50, p99: plain.cluster.p99, floorP50: plain.floor.p50, floorP99: plain.floor.p99, met: seriesMet(plain) },
       podStartupProbe: { target: `${TARGETS.podStartupFactor}x floor`, p50: probe.cluster.p50, p99: probe.cluster.p99, floorP50: probe.floor.p50, floorP99: probe.floor.p99, met: seriesMet(probe) },
