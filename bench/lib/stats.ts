@@ -36,6 +36,12 @@ export function summarize(latencies: ArrayLike<number>): LatencySummary {
   };
 }
 
+/** The middle value (the upper one of the two middles for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 export function round(n: number, digits = 3): number {
   if (!Number.isFinite(n)) return n;
   const f = 10 ** digits;

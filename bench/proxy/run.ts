@@ -7,7 +7,8 @@ import { execIn } from '../../src-main/cluster/exec.js';
 import type { Pod, Service } from '../../src-main/api/types.js';
 import { benchArgs, uniqueClusterName } from '../lib/args.js';
 import { setUpRun, startReaper } from '../lib/children.js';
-import { round, sleep, summarize } from '../lib/stats.js';
+import { median, round, sleep, summarize } from '../lib/stats.js';
+import { waitFor } from '../lib/wait.js';
 import { ROOT, environment, logger, saveResults } from '../cluster/util.js';
 import { fmtNum, fmtP, renderTable, type Row } from '../api/report.js';
 
@@ -147,7 +148,6 @@ async function main(): Promise<void> {
         log(`round ${r + 1} ${kind}: ${Math.round(rps[kind].at(-1)!)} req/s, ${Math.round(mbps[kind].at(-1)!)} MB/s`);
       }
     }
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
     // ---- programming latency ----
     const targets: Target[] = [];
@@ -206,10 +206,10 @@ async function main(): Promise<void> {
 
     // The median of the per-round ratios: a round's direct and ClusterIP runs are back to back, so
     // load that comes and goes on the machine hits both alike.
-    const ratio = (k: Record<'direct' | 'clusterIP', number[]>) => med(k.clusterIP.map((v, i) => v / k.direct[i]!));
+    const ratio = (k: Record<'direct' | 'clusterIP', number[]>) => median(k.clusterIP.map((v, i) => v / k.direct[i]!));
     const rows: Row[] = [
-      { metric: 'HTTP keep-alive req/s, ClusterIP vs pod IP', measured: `${fmtNum(med(rps.clusterIP))} = ${round(ratio(rps) * 100, 1)}% of direct`, target: '>= 95% of direct', met: ratio(rps) >= 0.95, floor: `${fmtNum(med(rps.direct))} req/s direct` },
-      { metric: 'bulk TCP MB/s, ClusterIP vs pod IP', measured: `${fmtNum(med(mbps.clusterIP))} = ${round(ratio(mbps) * 100, 1)}% of direct`, target: '>= 95% of direct', met: ratio(mbps) >= 0.95, floor: `${fmtNum(med(mbps.direct))} MB/s direct` },
+      { metric: 'HTTP keep-alive req/s, ClusterIP vs pod IP', measured: `${fmtNum(median(rps.clusterIP))} = ${round(ratio(rps) * 100, 1)}% of direct`, target: '>= 95% of direct', met: ratio(rps) >= 0.95, floor: `${fmtNum(median(rps.direct))} req/s direct` },
+      { metric: 'bulk TCP MB/s, ClusterIP vs pod IP', measured: `${fmtNum(median(mbps.clusterIP))} = ${round(ratio(mbps) * 100, 1)}% of direct`, target: '>= 95% of direct', met: ratio(mbps) >= 0.95, floor: `${fmtNum(median(mbps.direct))} MB/s direct` },
       { metric: `programming latency, ${CFG.latencyServices} Services x 3 endpoints, ${targets.length} namespaces`, measured: fmtP(lat.p50, lat.p99), target: 'p99 < 1000 ms', met: lat.p99 < 1000, floor: 'poll resolution ~ one docker exec' },
       { metric: `${CFG.bulkServices} Services at once -> in every namespace`, measured: `${fmtNum(bulkMs)} ms (API writes took ${fmtNum(bulkWritten)} ms)`, floor: `${fmtNum(floorMs)} ms for one iptables-restore of the final rules` },
       { metric: 'failed requests', measured: String(failedRequests), target: '0', met: failedRequests === 0 },
@@ -255,20 +255,6 @@ async function restoreFloor(docker: Docker, t: Target): Promise<number> {
   const ms = Number(r.stdout.trim().split('\n').pop());
   if (!Number.isFinite(ms)) throw new Error(`restore floor: ${r.stdout} ${r.stderr}`);
   return ms;
-}
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 main().catch((e) => {
