@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
     log(proxyPid ? `127.0.0.1:${publishedPort} is forwarded by docker-proxy (pid ${proxyPid}): Docker's userland proxy` : `no docker-proxy for 127.0.0.1:${publishedPort}: published by iptables alone (or not visible from here)`);
 
     for (const p of PATHS) await load(endpoints[p], CFG.warmupSeconds, CFG.concurrency);
-    const perRound: Record<PathName, { perSec: number; requests: number; errors: number; latencyMs: LatencySummary; cpuSec: Record<string, number | undefined> }[]> = { direct: [], ingressPod: [], ingress: [] };
+    const perRound: Record<PathName, { perSec: number; requests: number; errors: number; seconds: number; latencyMs: LatencySummary; cpuSec: Record<string, number | undefined> }[]> = { direct: [], ingressPod: [], ingress: [] };
     const pooled: Record<PathName, number[]> = { direct: [], ingressPod: [], ingress: [] };
     let failedRequests = 0;
     for (let r = 0; r < CFG.rounds; r++) {
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
         failedRequests += res.errors;
         for (const l of res.latencies) pooled[p].push(l);
         const latencyMs = summarize(res.latencies);
-        perRound[p].push({ perSec: round(res.perSec, 1), requests: res.requests, errors: res.errors, latencyMs, cpuSec });
+        perRound[p].push({ perSec: round(res.perSec, 1), requests: res.requests, errors: res.errors, seconds: round(res.ms / 1000, 2), latencyMs, cpuSec });
         log(`round ${r + 1} ${p}: ${Math.round(res.perSec)} req/s, ${fmtP(latencyMs.p50, latencyMs.p99)}${res.errors ? `, ${res.errors} errors` : ''}`);
       }
     }
@@ -253,6 +254,10 @@ async function main(): Promise<void> {
     };
     const cpu = Object.fromEntries(PATHS.map((p) => [p, cpuPerReq(p)])) as Record<PathName, Record<string, number | undefined>>;
     const fmtCpu = (c: Record<string, number | undefined>) => `load ${c.loadGenerator ?? '-'}, server ${c.server ?? '-'}, nginx ${c.ingressPod ?? '-'}, docker-proxy ${proxyPid ? (c.dockerProxy ?? '-') : 'none'}, other ${c.otherProcesses ?? '-'}`;
+    // Other work on the machine (other benchmarks, tests) takes cores from the paths measured: as
+    // much of it as the paths' own CPU makes a run's ratios noise.
+    const runs = PATHS.flatMap((p) => perRound[p]);
+    const otherCores = round(runs.reduce((a, x) => a + (x.cpuSec.otherProcesses ?? 0), 0) / runs.reduce((a, x) => a + x.seconds, 0), 2);
     const pct = (x: number) => `${round(x * 100, 1)}%`;
     const verdict = ratio('ingress');
     const rows: Row[] = [
@@ -260,6 +265,7 @@ async function main(): Promise<void> {
       { metric: 'latency through the Ingress', measured: fmtP(lat.ingress.p50, lat.ingress.p99), floor: `direct ${fmtP(lat.direct.p50, lat.direct.p99)}` },
       { metric: 'req/s to the ingress pod IP:80 (nginx, no port publishing)', measured: `${fmtNum(rps('ingressPod'))} = ${pct(ratio('ingressPod'))} of direct; ${fmtP(lat.ingressPod.p50, lat.ingressPod.p99)}`, floor: `the published port reaches ${pct(median(perRound.ingress.map((x, i) => x.perSec / perRound.ingressPod[i]!.perSec)))} of it` },
       ...PATHS.map((p) => ({ metric: `CPU ms per request, ${LABELS[p]}`, measured: fmtCpu(cpu[p]) })),
+      { metric: 'other processes on the machine during the runs', measured: `${otherCores} cores busy on average`, floor: `of ${os.cpus().length} cores` },
       { metric: 'port publishing of 127.0.0.1:port', measured: proxyPid ? 'docker-proxy (userland proxy)' : 'iptables (no docker-proxy seen)' },
       { metric: 'failed requests', measured: String(failedRequests), target: '0', met: failedRequests === 0 },
     ];
@@ -267,6 +273,7 @@ async function main(): Promise<void> {
       ...runHeader('flotilla ingress', started, t0, QUICK),
       environment: environment(),
       config: { ...CFG, targetRatio: TARGET_RATIO },
+      otherProcessesCores: otherCores,
       portPublishing: proxyPid ? 'docker-proxy' : 'iptables',
       paths: Object.fromEntries(PATHS.map((p) => [p, { what: LABELS[p], reqPerSec: rps(p), ratioToDirect: round(ratio(p)), latencyMs: lat[p], cpuMsPerRequest: cpu[p], rounds: perRound[p] }])),
       verdict: { ratio: round(verdict), target: TARGET_RATIO, met: rows[0]!.met },
