@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(api scheduler deployments nodes soak dns proxy)
+[ ${#benches[@]} -gt 0 ] || benches=(api scheduler deployments nodes soak dns proxy ingress)
 
 # Docker objects of benchmark clusters (every benchmark names its cluster bench-<name>-<unique>).
 leftovers() {
