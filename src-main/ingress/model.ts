@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { EndpointSlice, Ingress, IngressBackend, Service } from '../api/types.js';
-import { locationKey, locationsFor, type NginxLocation, type PathType } from './paths.js';
+import { locationKey, locationsFor, MAX_PATH_LENGTH, type NginxLocation, type PathType } from './paths.js';
 
 // From the cluster's objects to what nginx must do: one server per host (and the catch-all `_`
 // for rules without a host), each with its locations, each location proxying to an upstream (the
@@ -184,7 +184,10 @@ export function buildModel(input: ModelInput): IngressModel {
       for (const p of rule.http?.paths ?? []) {
         const locs = locationsFor(p.pathType as PathType, p.path);
         if (!locs) {
-          b.problem(key, 'InvalidPath', `path ${JSON.stringify(p.path)} (${p.pathType}) cannot be served: only the characters of RFC 3986 paths are allowed`);
+          const why = (p.path ?? '').length > MAX_PATH_LENGTH ? `paths longer than ${MAX_PATH_LENGTH} characters are not served` : 'only the characters of RFC 3986 paths are allowed';
+          // Clipped: an Event's message is at most 1024 characters (a longer one is refused).
+          const shown = (p.path ?? '').length > 100 ? `${p.path!.slice(0, 100)}...` : p.path;
+          b.problem(key, 'InvalidPath', `path ${JSON.stringify(shown)} (${p.pathType}) cannot be served: ${why}`);
           continue;
         }
         const target = b.backend(ing, p.backend);

@@ -3,7 +3,7 @@ import type { EndpointSlice, Ingress, IngressClass, Service } from '../../src-ma
 import { ourClasses, serves } from '../../src-main/ingress/classes.js';
 import { buildModel, CATCH_ALL, type ModelInput } from '../../src-main/ingress/model.js';
 import { renderNginxConfig, type RenderSettings } from '../../src-main/ingress/nginxConfig.js';
-import { locationsFor } from '../../src-main/ingress/paths.js';
+import { locationsFor, MAX_PATH_LENGTH } from '../../src-main/ingress/paths.js';
 
 // The ingress controller's decisions: which Ingresses it serves, what each path type means as
 // nginx locations, how rules from several Ingresses merge, what a missing backend becomes, and
@@ -196,6 +196,19 @@ describe('buildModel', () => {
     const m = buildModel(input([ing('p', { rules: [{ host: 'p.localhost', http: { paths: [{ path: '/ok', pathType: 'ImplementationSpecific', backend: backend('web', 80) }, { path: '/x"; } evil {', pathType: 'ImplementationSpecific', backend: backend('web', 80) }] } }] })]));
     expect(m.servers.find((s) => s.host === 'p.localhost')!.locations.map((l) => l.path)).toEqual(['/ok']);
     expect(m.problems[0]).toMatchObject({ ingress: 'ns/p', reason: 'InvalidPath' });
+  });
+
+  it('skips a path longer than nginx reads as one token (found by test/fuzz/ingress.fuzz.test.ts), with a short problem', () => {
+    // nginx refused the whole configuration: "too long parameter, probably missing terminating '"' character".
+    const longest = `/${'a'.repeat(MAX_PATH_LENGTH - 1)}`;
+    const tooLong = `/${'b'.repeat(MAX_PATH_LENGTH)}`;
+    const paths = [longest, tooLong].map((path) => ({ path, pathType: 'Prefix' as const, backend: backend('web', 80) }));
+    const m = buildModel(input([ing('long', { rules: [{ host: 'l.localhost', http: { paths } }] })]));
+    // Lengths, not the paths: a failure shows two numbers rather than 8 KiB of "a".
+    expect(m.servers.find((s) => s.host === 'l.localhost')!.locations.map((l) => `${l.modifier}${l.path[1]}${l.path.length}`).sort()).toEqual([`=a${MAX_PATH_LENGTH}`, `a${MAX_PATH_LENGTH + 1}`]);
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0]).toMatchObject({ ingress: 'ns/long', reason: 'InvalidPath', message: expect.stringContaining(`longer than ${MAX_PATH_LENGTH} characters`) });
+    expect(m.problems[0]!.message.length).toBeLessThan(300);
   });
 });
 
