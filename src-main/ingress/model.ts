@@ -137,7 +137,8 @@ class Builder {
         for (const e of slice.endpoints ?? []) {
           // Ready only: a terminating or unready pod leaves rotation (ingress-nginx does the same).
           if (e.conditions?.ready === false) continue;
-          for (const a of e.addresses ?? []) if (isIP(a)) servers.add(hostPort(a, slicePort.port));
+          // nginx takes no IPv6 zone ("fe80::1%eth0"), which isIP accepts: it would refuse the whole file.
+          for (const a of e.addresses ?? []) if (isIP(a) && !a.includes('%')) servers.add(hostPort(a, slicePort.port));
         }
       }
       this.upstreams.set(upstream, { name: upstream, servers: [...servers].sort() });
