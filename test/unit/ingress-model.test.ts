@@ -259,6 +259,18 @@ describe('renderNginxConfig', () => {
     expect(renderNginxConfig(m, settings)).toBe(text);
   });
 
+  it('renders hosts as long as the API server allows, with hash buckets that hold them; longer ones not at all (found by test/fuzz/ingress.fuzz.test.ts)', () => {
+    // nginx refused the whole configuration: could not build server_names_hash, you should increase server_names_hash_bucket_size: 128.
+    const longest = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
+    const tooLong = `e${longest}`;
+    const model = buildModel(input([ing('h', { rules: [longest, tooLong, 'short.localhost'].map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix' as const, backend: backend('web', 80) }] } })) })]));
+    const t = renderNginxConfig(model, settings);
+    const names = [...t.matchAll(/server_name (\S+);/g)].map((x) => x[1]!.length);
+    expect(names.sort((a, b) => a - b)).toEqual([1, 'short.localhost'.length, 253]);
+    // nginx's element for a name: align(pointer + length + 2, pointer) plus a pointer per bucket.
+    expect(Number(/server_names_hash_bucket_size (\d+);/.exec(t)?.[1])).toBeGreaterThanOrEqual(Math.ceil((8 + 253 + 2) / 8) * 8 + 8);
+  });
+
   it('serves HTTP only when there is no certificate at all', () => {
     const t = renderNginxConfig(m, { ...settings, certificateFile: (id) => (id ? settings.certificateFile(id) : undefined) });
     expect(t).not.toContain('listen 443 ssl default_server');
