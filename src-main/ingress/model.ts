@@ -80,7 +80,19 @@ function upstreamName(namespace: string, service: string, port: string): string 
   return `${namespace}_${service}_${port}`.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+/**
+ * ip:port as nginx reads it. IPv6 goes in the WHATWG URL form: nginx refuses some spellings the
+ * API server and isIP accept ("1:2:3:4:5:6:7::", "::" for a single zero group) and zones.
+ */
+function hostPort(ip: string, port: number): string | undefined {
+  if (!ip.includes(':')) return `${ip}:${port}`;
+  if (ip.includes('%')) return undefined;
+  try {
+    return `${new URL(`http://[${ip}]/`).host}:${port}`;
+  } catch {
+    return undefined;
+  }
+}
 
 class Builder {
   readonly servers = new Map<string, { host: string; locations: Map<string, Location>; certificate?: string }>();
@@ -137,8 +149,10 @@ class Builder {
         for (const e of slice.endpoints ?? []) {
           // Ready only: a terminating or unready pod leaves rotation (ingress-nginx does the same).
           if (e.conditions?.ready === false) continue;
-          // nginx takes no IPv6 zone ("fe80::1%eth0"), which isIP accepts: it would refuse the whole file.
-          for (const a of e.addresses ?? []) if (isIP(a) && !a.includes('%')) servers.add(hostPort(a, slicePort.port));
+          for (const a of e.addresses ?? []) {
+            const server = isIP(a) ? hostPort(a, slicePort.port) : undefined;
+            if (server) servers.add(server);
+          }
         }
       }
       this.upstreams.set(upstream, { name: upstream, servers: [...servers].sort() });

@@ -200,10 +200,17 @@ describe('buildModel', () => {
 
   it('leaves out endpoint addresses nginx cannot parse: IPv6 with a zone, non-IPs (found by test/fuzz/ingress.fuzz.test.ts)', () => {
     // nginx refused the whole configuration: invalid IPv6 address in upstream "[fe80::1%eth0]:8080".
-    const addrs = ['fe80::1%eth0', '::1', '10.0.0.7', 'pod.example', '1.2.3.4:80', '::ffff:10.0.0.8'];
+    const addrs = ['fe80::1%eth0', '::1', '10.0.0.7', 'pod.example', '1.2.3.4:80', '::ffff:10.0.0.8', '0:0::1'];
     const s = { ...slice('api', [{ port: 9000 }], addrs.map((ip) => ({ ip }))), addressType: 'IPv6' as const };
     const m = buildModel(input([ing('z', { rules: [{ host: 'z.localhost', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('api', 8080) }] } }] })], { slices: () => [s] }));
-    expect(m.upstreams).toEqual([{ name: 'ns_api_8080', servers: ['10.0.0.7:9000', '[::1]:9000', '[::ffff:10.0.0.8]:9000'] }]);
+    expect(m.upstreams).toEqual([{ name: 'ns_api_8080', servers: ['10.0.0.7:9000', '[::1]:9000', '[::ffff:a00:8]:9000'] }]);
+  });
+
+  it('writes IPv6 endpoints in a form nginx reads (found by test/fuzz/ingress.fuzz.test.ts)', () => {
+    // nginx refused the whole configuration: invalid IPv6 address in upstream "[22d:90:bae:7:0:5:9f::]:8443".
+    const s = { ...slice('api', [{ port: 9000 }], [{ ip: '22d:90:bae:7:0:5:9f::' }, { ip: '::1:2:3:4:5:6:7' }]), addressType: 'IPv6' as const };
+    const m = buildModel(input([ing('v6', { rules: [{ host: 'v6.localhost', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('api', 8080) }] } }] })], { slices: () => [s] }));
+    expect(m.upstreams[0]!.servers).toEqual(['[0:1:2:3:4:5:6:7]:9000', '[22d:90:bae:7:0:5:9f:0]:9000']);
   });
 
   it('skips a path longer than nginx reads as one token (found by test/fuzz/ingress.fuzz.test.ts), with a short problem', () => {
