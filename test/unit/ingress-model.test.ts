@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Ingress, IngressClass, Service } from '../../src-main/api/types.js';
+import { ensurePki } from '../../src-main/apiserver/auth/pki.js';
+import { tlsPairFromSecret } from '../../src-main/ingress/certificates.js';
 import { ourClasses, serves } from '../../src-main/ingress/classes.js';
 import { buildModel, CATCH_ALL, type ModelInput } from '../../src-main/ingress/model.js';
 import { renderNginxConfig, type RenderSettings } from '../../src-main/ingress/nginxConfig.js';
@@ -282,5 +287,27 @@ describe('renderNginxConfig', () => {
     const t = renderNginxConfig(m, { ...settings, certificateFile: (id) => (id ? settings.certificateFile(id) : undefined) });
     expect(t).not.toContain('listen 443 ssl default_server');
     expect(t).toContain('listen 443 ssl;');
+  });
+});
+
+describe('tlsPairFromSecret', () => {
+  const secret = (crt: string, key: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'ns' }, data: { 'tls.crt': Buffer.from(crt).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } });
+
+  it('accepts a certificate with its chain, and refuses one whose chain has a certificate nginx cannot read (found by test/fuzz/ingress.fuzz.test.ts)', async () => {
+    // nginx refused the whole configuration: cannot load certificate ...: PEM_read_bio_X509() failed.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingress-tls-'));
+    try {
+      const pki = await ensurePki(dir, ['tls.localhost']);
+      const nl = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+      const chain = tlsPairFromSecret(secret(nl(pki.serverCert) + nl(pki.caCert), pki.serverKey));
+      expect('error' in chain ? chain.error : chain.cert.match(/BEGIN CERTIFICATE/g)?.length).toBe(2);
+      const broken = tlsPairFromSecret(secret(`${nl(pki.serverCert)}-----BEGIN CERTIFICATE-----\nQUJDRA==\n-----END CERTIFICATE-----\n`, pki.serverKey));
+      expect(broken).toEqual({ error: expect.stringMatching(/^certificate 2 of the chain in tls.crt is not a PEM certificate/) });
+      // Blocks other than certificates (a key pasted along) stay out of the certificate file.
+      const withKey = tlsPairFromSecret(secret(nl(pki.serverCert) + nl(pki.serverKey), pki.serverKey));
+      expect(withKey).toMatchObject({ cert: expect.not.stringContaining('PRIVATE KEY') });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
