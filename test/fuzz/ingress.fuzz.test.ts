@@ -170,7 +170,9 @@ describe('ingress controller fuzzing', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ingress-fuzz-'));
     const pki = await ensurePki(tmp, ['tls.example']);
-    material = { cert: pki.serverCert, key: pki.serverKey, otherCert: pki.caCert, otherKey: pki.caKey };
+    // As files are: each ending in a newline, so concatenations are chains (ingressCases also glues them without).
+    const nl = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+    material = { cert: nl(pki.serverCert), key: nl(pki.serverKey), otherCert: nl(pki.caCert), otherKey: nl(pki.caKey) };
     certFiles.set('default', { n: 0, pair: { cert: pki.serverCert, key: pki.serverKey } });
   }, 60_000);
 

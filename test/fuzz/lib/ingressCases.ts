@@ -216,7 +216,7 @@ function pemText(m: TlsMaterial, mine: 'cert' | 'key'): fc.Arbitrary<string> {
   const other = mine === 'cert' ? m.key : m.cert;
   return fc.oneof(
     { weight: 6, arbitrary: fc.constant(own) },
-    { weight: 1, arbitrary: fc.constantFrom(m.otherKey, m.otherCert, other, own + other, other + own, own + m.otherCert, m.otherCert + own, own + FAKE_CERT_BLOCK, FAKE_CERT_BLOCK + own, own + FAKE_KEY_BLOCK, FAKE_KEY_BLOCK + own, own.replace(/\n/g, '\r\n'), `junk\n${own}trailing junk`, own.replace(/-----\n/, '-----\n\n'), own.replace(/\n/g, ''), own.replace('BEGIN', 'BEGIN X509'), own + own) },
+    { weight: 1, arbitrary: fc.constantFrom(m.otherKey, m.otherCert, other, own + other, other + own, own + m.otherCert, m.otherCert + own, own + FAKE_CERT_BLOCK, FAKE_CERT_BLOCK + own, own + FAKE_KEY_BLOCK, FAKE_KEY_BLOCK + own, own.replace(/\n/g, '\r\n'), `junk\n${own}trailing junk`, own.replace(/-----\n/, '-----\n\n'), own.replace(/\n/g, ''), own.replace('BEGIN', 'BEGIN X509'), own + own, own.trimEnd() + other, own.trimEnd() + m.otherCert) },
     { weight: 1, arbitrary: fc.nat().map((n) => own.slice(0, n % own.length)) },
     { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom('A', 'z', '=', '-', '\n', '"', '\0', 'é')).map(([n, c]) => { const at = 40 + (n % (own.length - 80)); return own.slice(0, at) + c + own.slice(at + 1); }) },
     { weight: 1, arbitrary: hostile },
