@@ -28,11 +28,18 @@ export function tlsPairFromSecret(secret: Secret): TlsPair | { error: string } {
   if (typeof cert !== 'string') return cert;
   const key = decode(secret.data, 'tls.key');
   if (typeof key !== 'string') return key;
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (e) {
-    return { error: `tls.crt is not a PEM certificate (${(e as Error).message})` };
+  // nginx serves the first certificate and sends the later ones as the chain, and refuses the
+  // whole configuration for any it cannot read: each must be a certificate.
+  const certBlocks = cert.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (!certBlocks.length) return { error: 'tls.crt has no PEM certificate' };
+  let x509: X509Certificate | undefined;
+  for (const [i, block] of certBlocks.entries()) {
+    try {
+      const x = new X509Certificate(block);
+      x509 ??= x;
+    } catch (e) {
+      return { error: `${i ? `certificate ${i + 1} of the chain in ` : ''}tls.crt is not a PEM certificate (${(e as Error).message})` };
+    }
   }
   let privateKey;
   try {
@@ -40,10 +47,10 @@ export function tlsPairFromSecret(secret: Secret): TlsPair | { error: string } {
   } catch (e) {
     return { error: `tls.key is not a PEM private key (${(e as Error).message})` };
   }
-  if (!x509.checkPrivateKey(privateKey)) return { error: 'tls.key does not match the certificate in tls.crt' };
-  // nginx reads PEM only: keep the blocks, drop anything around them.
+  if (!x509!.checkPrivateKey(privateKey)) return { error: 'tls.key does not match the certificate in tls.crt' };
+  // nginx reads PEM only: keep the blocks, drop anything around them (and other blocks of tls.crt).
   const pem = (s: string) => (s.match(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g) ?? []).join('\n') + '\n';
-  const certPem = pem(cert);
+  const certPem = certBlocks.join('\n') + '\n';
   const keyPem = pem(key);
   const id = `${secret.metadata.namespace}_${secret.metadata.name}_${createHash('sha256').update(certPem).update(keyPem).digest('hex').slice(0, 16)}`;
   return { id, cert: certPem, key: keyPem };

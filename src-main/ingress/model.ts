@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { EndpointSlice, Ingress, IngressBackend, Service } from '../api/types.js';
-import { locationKey, locationsFor, type NginxLocation, type PathType } from './paths.js';
+import { locationKey, locationsFor, MAX_PATH_LENGTH, type NginxLocation, type PathType } from './paths.js';
 
 // From the cluster's objects to what nginx must do: one server per host (and the catch-all `_`
 // for rules without a host), each with its locations, each location proxying to an upstream (the
@@ -80,7 +80,19 @@ function upstreamName(namespace: string, service: string, port: string): string 
   return `${namespace}_${service}_${port}`.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+/**
+ * ip:port as nginx reads it. IPv6 goes in the WHATWG URL form: nginx refuses some spellings the
+ * API server and isIP accept ("1:2:3:4:5:6:7::", "::" for a single zero group) and zones.
+ */
+function hostPort(ip: string, port: number): string | undefined {
+  if (!ip.includes(':')) return `${ip}:${port}`;
+  if (ip.includes('%')) return undefined;
+  try {
+    return `${new URL(`http://[${ip}]/`).host}:${port}`;
+  } catch {
+    return undefined;
+  }
+}
 
 class Builder {
   readonly servers = new Map<string, { host: string; locations: Map<string, Location>; certificate?: string }>();
@@ -137,7 +149,10 @@ class Builder {
         for (const e of slice.endpoints ?? []) {
           // Ready only: a terminating or unready pod leaves rotation (ingress-nginx does the same).
           if (e.conditions?.ready === false) continue;
-          for (const a of e.addresses ?? []) if (isIP(a)) servers.add(hostPort(a, slicePort.port));
+          for (const a of e.addresses ?? []) {
+            const server = isIP(a) ? hostPort(a, slicePort.port) : undefined;
+            if (server) servers.add(server);
+          }
         }
       }
       this.upstreams.set(upstream, { name: upstream, servers: [...servers].sort() });
@@ -184,7 +199,10 @@ export function buildModel(input: ModelInput): IngressModel {
       for (const p of rule.http?.paths ?? []) {
         const locs = locationsFor(p.pathType as PathType, p.path);
         if (!locs) {
-          b.problem(key, 'InvalidPath', `path ${JSON.stringify(p.path)} (${p.pathType}) cannot be served: only the characters of RFC 3986 paths are allowed`);
+          const why = (p.path ?? '').length > MAX_PATH_LENGTH ? `paths longer than ${MAX_PATH_LENGTH} characters are not served` : 'only the characters of RFC 3986 paths are allowed';
+          // Clipped: an Event's message is at most 1024 characters (a longer one is refused).
+          const shown = (p.path ?? '').length > 100 ? `${p.path!.slice(0, 100)}...` : p.path;
+          b.problem(key, 'InvalidPath', `path ${JSON.stringify(shown)} (${p.pathType}) cannot be served: ${why}`);
           continue;
         }
         const target = b.backend(ing, p.backend);

@@ -30,6 +30,8 @@ export interface RenderSettings {
 }
 
 const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS name's limit, as the API server's; server_names_hash_bucket_size holds one this long. */
+const MAX_HOST_LENGTH = 253;
 
 /** A value nginx reads as one token: double-quoted, with only the characters paths.ts lets through. */
 function quote(s: string): string {
@@ -41,7 +43,7 @@ function quote(s: string): string {
 /** server_name: an exact host, or a regex for a wildcard (Kubernetes' `*.` is exactly one label). */
 function serverName(host: string): string | undefined {
   if (host === CATCH_ALL) return '_';
-  if (!HOST.test(host)) return undefined;
+  if (host.length > MAX_HOST_LENGTH || !HOST.test(host)) return undefined;
   if (!host.startsWith('*.')) return host;
   return `"~^[^.]+${host.slice(1).replace(/\./g, '\\.')}$"`;
 }
@@ -105,7 +107,9 @@ export function renderNginxConfig(model: IngressModel, s: RenderSettings): strin
     `  scgi_temp_path ${quote(`${d}/scgi`)};`,
     '  default_type text/plain;',
     '  server_tokens off;',
-    '  server_names_hash_bucket_size 128;',
+    // A bucket holds one name of MAX_HOST_LENGTH (nginx: align(8 + 253 + 2, 8) + 8 = 272 bytes);
+    // with 128, a long but valid host made nginx refuse the whole configuration.
+    '  server_names_hash_bucket_size 512;',
     '  server_names_hash_max_size 4096;',
     '  variables_hash_bucket_size 256;',
     '  client_max_body_size 1m;',

@@ -24,9 +24,14 @@ export interface NginxLocation {
  * escaped, so no Ingress can change the shape of the nginx configuration.
  */
 const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+/**
+ * nginx reads each token of its configuration into a 4 KiB buffer and refuses the whole file
+ * ("too long parameter") for a longer one: a longer path is refused instead (Prefix adds a "/").
+ */
+export const MAX_PATH_LENGTH = 4000;
 
 export function isRenderablePath(path: string): boolean {
-  return SAFE_PATH.test(path);
+  return path.length <= MAX_PATH_LENGTH && SAFE_PATH.test(path);
 }
 
 /** The locations of one Ingress path, or undefined when it cannot be rendered safely. */

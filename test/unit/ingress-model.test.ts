@@ -1,9 +1,14 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Ingress, IngressClass, Service } from '../../src-main/api/types.js';
+import { ensurePki } from '../../src-main/apiserver/auth/pki.js';
+import { tlsPairFromSecret } from '../../src-main/ingress/certificates.js';
 import { ourClasses, serves } from '../../src-main/ingress/classes.js';
 import { buildModel, CATCH_ALL, type ModelInput } from '../../src-main/ingress/model.js';
 import { renderNginxConfig, type RenderSettings } from '../../src-main/ingress/nginxConfig.js';
-import { locationsFor } from '../../src-main/ingress/paths.js';
+import { locationsFor, MAX_PATH_LENGTH } from '../../src-main/ingress/paths.js';
 
 // The ingress controller's decisions: which Ingresses it serves, what each path type means as
 // nginx locations, how rules from several Ingresses merge, what a missing backend becomes, and
@@ -197,6 +202,34 @@ describe('buildModel', () => {
     expect(m.servers.find((s) => s.host === 'p.localhost')!.locations.map((l) => l.path)).toEqual(['/ok']);
     expect(m.problems[0]).toMatchObject({ ingress: 'ns/p', reason: 'InvalidPath' });
   });
+
+  it('leaves out endpoint addresses nginx cannot parse: IPv6 with a zone, non-IPs (found by test/fuzz/ingress.fuzz.test.ts)', () => {
+    // nginx refused the whole configuration: invalid IPv6 address in upstream "[fe80::1%eth0]:8080".
+    const addrs = ['fe80::1%eth0', '::1', '10.0.0.7', 'pod.example', '1.2.3.4:80', '::ffff:10.0.0.8', '0:0::1'];
+    const s = { ...slice('api', [{ port: 9000 }], addrs.map((ip) => ({ ip }))), addressType: 'IPv6' as const };
+    const m = buildModel(input([ing('z', { rules: [{ host: 'z.localhost', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('api', 8080) }] } }] })], { slices: () => [s] }));
+    expect(m.upstreams).toEqual([{ name: 'ns_api_8080', servers: ['10.0.0.7:9000', '[::1]:9000', '[::ffff:a00:8]:9000'] }]);
+  });
+
+  it('writes IPv6 endpoints in a form nginx reads (found by test/fuzz/ingress.fuzz.test.ts)', () => {
+    // nginx refused the whole configuration: invalid IPv6 address in upstream "[22d:90:bae:7:0:5:9f::]:8443".
+    const s = { ...slice('api', [{ port: 9000 }], [{ ip: '22d:90:bae:7:0:5:9f::' }, { ip: '::1:2:3:4:5:6:7' }]), addressType: 'IPv6' as const };
+    const m = buildModel(input([ing('v6', { rules: [{ host: 'v6.localhost', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('api', 8080) }] } }] })], { slices: () => [s] }));
+    expect(m.upstreams[0]!.servers).toEqual(['[0:1:2:3:4:5:6:7]:9000', '[22d:90:bae:7:0:5:9f:0]:9000']);
+  });
+
+  it('skips a path longer than nginx reads as one token (found by test/fuzz/ingress.fuzz.test.ts), with a short problem', () => {
+    // nginx refused the whole configuration: "too long parameter, probably missing terminating '"' character".
+    const longest = `/${'a'.repeat(MAX_PATH_LENGTH - 1)}`;
+    const tooLong = `/${'b'.repeat(MAX_PATH_LENGTH)}`;
+    const paths = [longest, tooLong].map((path) => ({ path, pathType: 'Prefix' as const, backend: backend('web', 80) }));
+    const m = buildModel(input([ing('long', { rules: [{ host: 'l.localhost', http: { paths } }] })]));
+    // Lengths, not the paths: a failure shows two numbers rather than 8 KiB of "a".
+    expect(m.servers.find((s) => s.host === 'l.localhost')!.locations.map((l) => `${l.modifier}${l.path[1]}${l.path.length}`).sort()).toEqual([`=a${MAX_PATH_LENGTH}`, `a${MAX_PATH_LENGTH + 1}`]);
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0]).toMatchObject({ ingress: 'ns/long', reason: 'InvalidPath', message: expect.stringContaining(`longer than ${MAX_PATH_LENGTH} characters`) });
+    expect(m.problems[0]!.message.length).toBeLessThan(300);
+  });
 });
 
 describe('renderNginxConfig', () => {
@@ -238,9 +271,43 @@ describe('renderNginxConfig', () => {
     expect(renderNginxConfig(m, settings)).toBe(text);
   });
 
+  it('renders hosts as long as the API server allows, with hash buckets that hold them; longer ones not at all (found by test/fuzz/ingress.fuzz.test.ts)', () => {
+    // nginx refused the whole configuration: could not build server_names_hash, you should increase server_names_hash_bucket_size: 128.
+    const longest = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
+    const tooLong = `e${longest}`;
+    const model = buildModel(input([ing('h', { rules: [longest, tooLong, 'short.localhost'].map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix' as const, backend: backend('web', 80) }] } })) })]));
+    const t = renderNginxConfig(model, settings);
+    const names = [...t.matchAll(/server_name (\S+);/g)].map((x) => x[1]!.length);
+    expect(names.sort((a, b) => a - b)).toEqual([1, 'short.localhost'.length, 253]);
+    // nginx's element for a name: align(pointer + length + 2, pointer) plus a pointer per bucket.
+    expect(Number(/server_names_hash_bucket_size (\d+);/.exec(t)?.[1])).toBeGreaterThanOrEqual(Math.ceil((8 + 253 + 2) / 8) * 8 + 8);
+  });
+
   it('serves HTTP only when there is no certificate at all', () => {
     const t = renderNginxConfig(m, { ...settings, certificateFile: (id) => (id ? settings.certificateFile(id) : undefined) });
     expect(t).not.toContain('listen 443 ssl default_server');
     expect(t).toContain('listen 443 ssl;');
+  });
+});
+
+describe('tlsPairFromSecret', () => {
+  const secret = (crt: string, key: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'ns' }, data: { 'tls.crt': Buffer.from(crt).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') } });
+
+  it('accepts a certificate with its chain, and refuses one whose chain has a certificate nginx cannot read (found by test/fuzz/ingress.fuzz.test.ts)', async () => {
+    // nginx refused the whole configuration: cannot load certificate ...: PEM_read_bio_X509() failed.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingress-tls-'));
+    try {
+      const pki = await ensurePki(dir, ['tls.localhost']);
+      const nl = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+      const chain = tlsPairFromSecret(secret(nl(pki.serverCert) + nl(pki.caCert), pki.serverKey));
+      expect('error' in chain ? chain.error : chain.cert.match(/BEGIN CERTIFICATE/g)?.length).toBe(2);
+      const broken = tlsPairFromSecret(secret(`${nl(pki.serverCert)}-----BEGIN CERTIFICATE-----\nQUJDRA==\n-----END CERTIFICATE-----\n`, pki.serverKey));
+      expect(broken).toEqual({ error: expect.stringMatching(/^certificate 2 of the chain in tls.crt is not a PEM certificate/) });
+      // Blocks other than certificates (a key pasted along) stay out of the certificate file.
+      const withKey = tlsPairFromSecret(secret(nl(pki.serverCert) + nl(pki.serverKey), pki.serverKey));
+      expect(withKey).toMatchObject({ cert: expect.not.stringContaining('PRIVATE KEY') });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
