@@ -153,7 +153,7 @@ describe('flotilla up/down and the data folder lock', () => {
     await u.serving;
     const second = await flotilla(['up', '--data', data, '--port', '0', '--nodes', '0']);
     expect(second.code).toBe(1);
-    expect(second.stderr).toContain(`is in use by process ${u.pid} (cli.cjs up --port 0 --no-ui --data ${data} --nodes 0)`);
+    expect(second.stderr).toContain(`is in use by process ${u.pid} (cli.cjs up --port 0 --no-ui --no-ingress --data ${data} --nodes 0)`);
     expect(await u.stop()).toBe(0);
   });
 

@@ -71,6 +71,11 @@ describe.skipIf(skipWithout('a Docker engine', dockerUp))('a new control plane a
     });
     expect(pod.status).toBe(201);
     await until('pod old Running', async () => (await call(url, credsFrom(dataA), 'GET', '/api/v1/namespaces/default/pods/old')).json.status?.phase === 'Running', 60_000, 250);
+    // The add-ons' pods too (cluster DNS): the containers compared below must all exist by then.
+    await until('every pod Running', async () => {
+      const pods = (await call(url, credsFrom(dataA), 'GET', '/api/v1/pods')).json.items as { status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } }[];
+      return pods.length > 1 && pods.every((p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state?.running));
+    }, 60_000, 250);
 
     caA = caOf(dataA);
     const id = clusterIdOf(caA);
