@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { EndpointSlice, Ingress, IngressBackend, Service } from '../api/types.js';
-import { locationKey, locationsFor, MAX_PATH_LENGTH, type NginxLocation, type PathType } from './paths.js';
+import { isRenderableHost, locationKey, locationsFor, MAX_PATH_LENGTH, type NginxLocation, type PathType } from './paths.js';
 
 // From the cluster's objects to what nginx must do: one server per host (and the catch-all `_`
 // for rules without a host), each with its locations, each location proxying to an upstream (the
@@ -168,8 +168,9 @@ class Builder {
   }
 }
 
+/** The hosts an Ingress's rules name that can be served (the catch-all for rules without one). */
 function hostsOf(ing: Ingress): string[] {
-  const hosts = (ing.spec?.rules ?? []).map((r) => r.host || CATCH_ALL);
+  const hosts = (ing.spec?.rules ?? []).map((r) => r.host || CATCH_ALL).filter((h) => h === CATCH_ALL || isRenderableHost(h));
   return [...new Set(hosts)];
 }
 
@@ -195,6 +196,10 @@ export function buildModel(input: ModelInput): IngressModel {
     const redirectOff = ing.metadata.annotations?.[SSL_REDIRECT_ANNOTATION] === 'false';
     for (const rule of ing.spec?.rules ?? []) {
       const host = rule.host || CATCH_ALL;
+      if (host !== CATCH_ALL && !isRenderableHost(host)) {
+        b.problem(key, 'InvalidHost', `host ${JSON.stringify(host.slice(0, 100))} cannot be served: it must be a lowercase DNS name of at most 253 characters`);
+        continue;
+      }
       b.server(host);
       for (const p of rule.http?.paths ?? []) {
         const locs = locationsFor(p.pathType as PathType, p.path);

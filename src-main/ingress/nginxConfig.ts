@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isRenderableHost } from './paths.js';
 import { CATCH_ALL, type IngressModel, type Location, type Server } from './model.js';
 
 // The model as nginx.conf text, with ingress-nginx's defaults where they matter to users: the
@@ -7,7 +8,7 @@ import { CATCH_ALL, type IngressModel, type Location, type Server } from './mode
 // limit, 308 redirects from HTTP to HTTPS for TLS hosts, and "default backend - 404" for hosts no
 // rule names. Rendering is deterministic, so the controller can reload only when the text changes.
 // Every value from an Ingress reaches this file already checked (paths by paths.ts, hosts by
-// HOST below); anything else is left out rather than escaped.
+// paths.ts too); anything else is left out rather than escaped.
 
 export interface RenderSettings {
   /** Where the controller keeps its files (certificates, temp paths, pid). */
@@ -29,9 +30,6 @@ export interface RenderSettings {
   statusPort?: number;
 }
 
-const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** A DNS name's limit, as the API server's; server_names_hash_bucket_size holds one this long. */
-const MAX_HOST_LENGTH = 253;
 
 /** A value nginx reads as one token: double-quoted, with only the characters paths.ts lets through. */
 function quote(s: string): string {
@@ -43,7 +41,7 @@ function quote(s: string): string {
 /** server_name: an exact host, or a regex for a wildcard (Kubernetes' `*.` is exactly one label). */
 function serverName(host: string): string | undefined {
   if (host === CATCH_ALL) return '_';
-  if (host.length > MAX_HOST_LENGTH || !HOST.test(host)) return undefined;
+  if (!isRenderableHost(host)) return undefined;
   if (!host.startsWith('*.')) return host;
   return `"~^[^.]+${host.slice(1).replace(/\./g, '\\.')}$"`;
 }
@@ -107,7 +105,7 @@ export function renderNginxConfig(model: IngressModel, s: RenderSettings): strin
     `  scgi_temp_path ${quote(`${d}/scgi`)};`,
     '  default_type text/plain;',
     '  server_tokens off;',
-    // A bucket holds one name of MAX_HOST_LENGTH (nginx: align(8 + 253 + 2, 8) + 8 = 272 bytes);
+    // A bucket holds one name of MAX_HOST_LENGTH (paths.ts) (nginx: align(8 + 253 + 2, 8) + 8 = 272 bytes);
     // with 128, a long but valid host made nginx refuse the whole configuration.
     '  server_names_hash_bucket_size 512;',
     '  server_names_hash_max_size 4096;',

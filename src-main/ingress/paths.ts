@@ -1,4 +1,5 @@
-// An Ingress path as nginx locations, with the Kubernetes meaning of each pathType
+// What an Ingress rule may match, checked before it reaches nginx (hosts, paths), and a path as
+// nginx locations, with the Kubernetes meaning of each pathType
 // (networking/v1 HTTPIngressPath) that ingress-nginx gives it:
 //   Exact                   the path exactly:                         location = /foo
 //   Prefix                  element-wise prefix, trailing slash ignored: /foo matches /foo and
@@ -29,6 +30,15 @@ const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
  * ("too long parameter") for a longer one: a longer path is refused instead (Prefix adds a "/").
  */
 export const MAX_PATH_LENGTH = 4000;
+
+/** A lowercase DNS name, optionally `*.`-prefixed: what server_name can take as it is. */
+const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS name's limit, as the API server's; server_names_hash_bucket_size holds one this long. */
+export const MAX_HOST_LENGTH = 253;
+
+export function isRenderableHost(host: string): boolean {
+  return host.length <= MAX_HOST_LENGTH && HOST.test(host);
+}
 
 export function isRenderablePath(path: string): boolean {
   return path.length <= MAX_PATH_LENGTH && SAFE_PATH.test(path);

@@ -203,6 +203,14 @@ describe('buildModel', () => {
     expect(m.problems[0]).toMatchObject({ ingress: 'ns/p', reason: 'InvalidPath' });
   });
 
+  it('skips a rule whose host nginx could not take as it is, with a problem', () => {
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.x`;
+    const m = buildModel(input([ing('h', { rules: ['Upper.localhost', long, 'ok.localhost'].map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix' as const, backend: backend('web', 80) }] } })) })]));
+    expect(m.servers.map((s) => s.host)).toEqual([CATCH_ALL, 'ok.localhost']);
+    expect(m.problems.map((p) => p.reason)).toEqual(['InvalidHost', 'InvalidHost']);
+    expect(m.problems[0]!.message).toBe('host "Upper.localhost" cannot be served: it must be a lowercase DNS name of at most 253 characters');
+  });
+
   it('leaves out endpoint addresses nginx cannot parse: IPv6 with a zone, non-IPs (found by test/fuzz/ingress.fuzz.test.ts)', () => {
     // nginx refused the whole configuration: invalid IPv6 address in upstream "[fe80::1%eth0]:8080".
     const addrs = ['fe80::1%eth0', '::1', '10.0.0.7', 'pod.example', '1.2.3.4:80', '::ffff:10.0.0.8', '0:0::1'];

@@ -137,6 +137,13 @@ export function expectedLocations(pathType: unknown, rawPath: unknown, maxPathLe
 const keyOf = (ing: Ingress) => `${ing.metadata.namespace}/${ing.metadata.name}`;
 const hostOf = (h: unknown) => (typeof h === 'string' && h ? h : CATCH_ALL);
 
+/** The hosts the controller can serve: the catch-all, or a lowercase DNS name (optionally `*.`) of at most 253 characters. */
+function servableHost(host: string): boolean {
+  if (host === CATCH_ALL) return true;
+  const labels = (host.startsWith('*.') ? host.slice(2) : host).split('.');
+  return host.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(l));
+}
+
 /** The problems of a model built from `ingresses`: invented locations, and servable paths left out. */
 export function checkModel(ingresses: Ingress[], model: IngressModel, maxPathLength: number): string[] {
   const problems: string[] = [];
@@ -159,6 +166,13 @@ export function checkModel(ingresses: Ingress[], model: IngressModel, maxPathLen
   for (const ing of ingresses) {
     for (const r of ing.spec?.rules ?? []) {
       const server = model.servers.find((s) => s.host === hostOf(r.host));
+      // A host nginx could not take as it is (not a lowercase DNS name of at most 253
+      // characters) is left out, with an InvalidHost problem instead.
+      if (!servableHost(hostOf(r.host))) {
+        if (server) problems.push(`host ${JSON.stringify(r.host)} of ${keyOf(ing)} is not servable but has a server`);
+        if (!model.problems.some((p) => p.ingress === keyOf(ing) && p.reason === 'InvalidHost')) problems.push(`host ${JSON.stringify(r.host)} of ${keyOf(ing)} left out without an InvalidHost problem`);
+        continue;
+      }
       if (!server) {
         problems.push(`host ${JSON.stringify(r.host)} of ${keyOf(ing)} has no server`);
         continue;
