@@ -127,6 +127,8 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
 
   /** Host, then the secret. Returns the path (still percent-encoded) and the query. */
   function checkAccess(req: http.IncomingMessage): { path: string; query: URLSearchParams; byToken: boolean } {
+    // Node keeps the first of several Host headers; a proxy in between may keep another (RFC 9112 says 400).
+    if (req.rawHeaders.filter((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i]!)).length !== 1) throw new Refused(400);
     if (!hostAllowed(req.headers.host, port)) throw new Refused(421);
     const target = req.url ?? '';
     // Only origin-form targets (`/path?query`): an absolute URL or `*` is not for this server.
