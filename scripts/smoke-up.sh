@@ -42,6 +42,10 @@ for _ in $(seq 1 120); do
 done
 if [ "$opened" != 1 ]; then echo "http://hello.localhost:$port did not answer within 120 s:"; cat "$log"; k get pods -A -o wide || true; k describe ingress hello || true; exit 1; fi
 echo "http://hello.localhost:$port answered through the ingress controller"
+# The dashboard: `flotilla dashboard` gives the URL `up` serves; its token trades for the session cookie.
+dash=$(npx flotilla dashboard | sed -n 's|^Dashboard: ||p')
+if ! node -e "require('http').get(process.argv[1],r=>process.exit(r.statusCode===303&&/HttpOnly/.test(r.headers['set-cookie'])?0:1)).on('error',()=>process.exit(1))" "$dash"; then echo "the dashboard did not answer at ${dash%%\?*}:"; cat "$log"; exit 1; fi
+echo "the dashboard answered at ${dash%%\?*}"
 trap - EXIT
 if ! stop; then kill -KILL -- "-$pid" 2>/dev/null || true; echo "flotilla up did not stop on Ctrl-C within 60 s"; cat "$log"; exit 1; fi
 npx flotilla down

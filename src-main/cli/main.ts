@@ -8,6 +8,8 @@ import { down, recordedClusterName } from './down.js';
 import { ImageBuildProgress } from './progress.js';
 import { buildLogPath } from './progressLog.js';
 import { createLogger, logSettings, type LogSettings } from '../api/log.js';
+import { DEFAULT_UI_PORT, startUpDashboard, type UpDashboard } from './dashboardUp.js';
+import { dashboardCommand } from './dashboardCommand.js';
 
 // `flotilla`: the headless face of the app. `up` runs the same control plane the desktop app
 // runs, in the foreground; `kubeconfig` prints the admin kubeconfig; `down` stops and removes a
@@ -18,6 +20,7 @@ const USAGE = `Usage: flotilla <command> [options]
 Commands:
   up           Run the cluster's control plane in the foreground (Ctrl-C stops it)
   kubeconfig   Print the admin kubeconfig of a cluster
+  dashboard    Print the URL of the dashboard a running 'up' serves and open it in the browser
   down         Stop a running cluster and remove it, its containers and its data
   node ACTION [NAME]
                Node actions: ls, add [NAME], rm NAME, stop NAME, start NAME, kill NAME,
@@ -37,7 +40,9 @@ Options:
   --ingress-https-port PORT
                       The same for HTTPS (default: the one it had, else 443, else 8443)
   --no-ingress        Deploy no ingress controller
-  --no-ui             Do not serve the dashboard (it is not served by this build yet)
+  --ui-port PORT      Loopback port of the dashboard (default: ${DEFAULT_UI_PORT} when free, else any free
+                      one; 0 picks a free one)
+  --no-ui             Do not serve the dashboard
   -v, --verbose       Show the image builds' full output (debootstrap, docker build) instead of
                       one progress line per step; it is always kept in DIR/logs/image-build.log
   --log-level LEVEL   What the control plane and the nodes' kubelets log: debug, info, warn,
@@ -76,6 +81,7 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
     return n;
   };
   const ingress = components && !values['no-ingress'] ? { httpPort: ingressPort('ingress-port'), httpsPort: ingressPort('ingress-https-port') } : undefined;
+  const uiPort = values['no-ui'] ? undefined : ingressPort('ui-port');
   let logs: LogSettings;
   try {
     logs = logSettings(process.env, { level: values['log-level'] as string | undefined, format: values['log-format'] as string | undefined });
@@ -85,6 +91,7 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   // Signal handlers first: a SIGTERM that arrives while the control plane starts, or right after
   // the banner below (a supervisor that waits for it, then stops it), still stops it cleanly.
   let cp: ControlPlane | undefined;
+  let dashboard: UpDashboard | undefined;
   let stopSignal: string | undefined;
   let stopping = false;
   const stop = async (sig: string) => {
@@ -92,6 +99,7 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
     if (stopping || !cp) return; // not up yet: stopped as soon as it is
     stopping = true;
     process.stdout.write(`\n${sig}: stopping...\n`);
+    await dashboard?.stop();
     await cp.stop();
     process.stdout.write('stopped.\n');
     process.exit(0);
@@ -125,8 +133,20 @@ async function up(values: Record<string, string | boolean | undefined>): Promise
   } finally {
     progress.close();
   }
+  if (!values['no-ui']) {
+    try {
+      dashboard = await startUpDashboard(cp, dataDir, uiPort, createLogger(logs));
+      // A signal while it started: stop() has already run past it, so leave no URL file behind.
+      if (stopping) await dashboard.stop();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      await cp.stop();
+      fail(err.code === 'EADDRINUSE' ? `--ui-port: port ${uiPort} is already in use; pick another, or 0 for any free one` : `the dashboard did not start: ${err.message}`);
+    }
+  }
+  const dashboardLine = dashboard ? `  Dashboard: ${dashboard.url}${dashboard.notBuilt ? `\n             (${dashboard.notBuilt})` : ''}\n` : '';
   const ingressLine = cp.ingress ? `  Ingress: ${ingressAddress('http', cp.ingress.http, 80)} and ${ingressAddress('https', cp.ingress.https, 443)} (an Ingress with host <name>.localhost opens there)\n` : '';
-  process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n${ingressLine}  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
+  process.stdout.write(`Flotilla control plane is up.\n  API server: ${cp.url}\n  kubeconfig: ${cp.kubeconfigPath}\n${ingressLine}${dashboardLine}  try: KUBECONFIG=${cp.kubeconfigPath} kubectl get namespaces\n`);
   if (stopSignal) await stop(stopSignal);
 }
 
@@ -166,6 +186,7 @@ export async function main(argv: string[]): Promise<void> {
       'ingress-https-port': { type: 'string' },
       'no-ingress': { type: 'boolean' },
       'no-ui': { type: 'boolean' },
+      'ui-port': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
@@ -182,6 +203,13 @@ export async function main(argv: string[]): Promise<void> {
       return up(values);
     case 'kubeconfig':
       return kubeconfig(values);
+    case 'dashboard':
+      try {
+        await dashboardCommand(dataDirOf(values.data as string | undefined), (l) => process.stdout.write(`${l}\n`));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      return;
     case 'down':
       return downCommand(values);
     case 'node': {

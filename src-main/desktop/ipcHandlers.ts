@@ -1,32 +1,10 @@
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
-import {
-  IPC_CHANNELS,
-  isIpcChannel,
-  type IpcChannel,
-  type IpcEnvelope,
-  type IpcErrorInfo,
-  type IpcRequest,
-  type IpcResponse,
-} from './ipcChannels.js';
+import { IPC_CHANNELS, type IpcEnvelope } from './ipcChannels.js';
+import { dispatch, toErrorInfo, type IpcHandlers } from '../dashboard/channelDispatch.js';
 
-/**
- * One channel's handler. The payload comes from a renderer, which is untrusted by design,
- * so `parse` turns the raw value into the typed request (throwing on anything else) before
- * `handle` sees it.
- */
-export interface IpcHandler<C extends IpcChannel> {
-  parse(payload: unknown): IpcRequest<C>;
-  handle(request: IpcRequest<C>): IpcResponse<C> | Promise<IpcResponse<C>>;
-}
-
-/** A Record over the channel union: the compiler insists on a handler for every channel. */
-export type IpcHandlers = { [C in IpcChannel]: IpcHandler<C> };
-
-/** `parse` for channels that take no payload. */
-export function noPayload(payload: unknown): undefined {
-  if (payload !== undefined && payload !== null) throw new TypeError('this call takes no payload');
-  return undefined;
-}
+// Electron's transport for the bridge: registration and the sender check. What a call means
+// (parse, handle, the envelope) lives in dashboard/channelDispatch.ts, shared with headless HTTP.
+export { noPayload, toErrorInfo, type IpcHandler, type IpcHandlers } from '../dashboard/channelDispatch.js';
 
 /**
  * Registers exactly the allow-listed channels; Electron rejects invokes on any other name.
@@ -50,24 +28,7 @@ async function answer(
   event: IpcMainInvokeEvent,
   payload: unknown,
 ): Promise<IpcEnvelope<unknown>> {
-  try {
-    const frameUrl = event.senderFrame?.url ?? '';
-    if (!isTrustedSender(frameUrl)) throw new Error(`IPC call '${channel}' refused from untrusted frame ${frameUrl || '(gone)'}`);
-    if (!isIpcChannel(channel)) throw new Error(`unknown IPC channel '${channel}'`);
-    // The union of handlers is not callable with the union of requests; each pair matches by construction.
-    const handler = handlers[channel] as IpcHandler<IpcChannel>;
-    return { result: await handler.handle(handler.parse(payload)) };
-  } catch (err) {
-    return { error: toErrorInfo(err) };
-  }
-}
-
-/** Keeps what a user can act on (name, message, a Status reason and field) and drops the rest. */
-export function toErrorInfo(err: unknown): IpcErrorInfo {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const info: IpcErrorInfo = { name: err.name, message: err.message };
-  const extra = err as Error & { reason?: unknown; field?: unknown };
-  if (typeof extra.reason === 'string') info.reason = extra.reason;
-  if (typeof extra.field === 'string') info.field = extra.field;
-  return info;
+  const frameUrl = event.senderFrame?.url ?? '';
+  if (!isTrustedSender(frameUrl)) return { error: toErrorInfo(new Error(`IPC call '${channel}' refused from untrusted frame ${frameUrl || '(gone)'}`)) };
+  return (await dispatch(handlers, channel, payload)).envelope;
 }

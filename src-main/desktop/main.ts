@@ -3,7 +3,8 @@
 import { app, BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { noPayload, registerIpcHandlers } from './ipcHandlers.js';
+import { registerIpcHandlers } from './ipcHandlers.js';
+import { createChannelHandlers } from '../dashboard/channelHandlers.js';
 import { startControlPlane, type ControlPlane } from '../controlplane.js';
 import { createLogger, logSettings } from '../api/log.js';
 
@@ -75,10 +76,7 @@ if (!app.requestSingleInstanceLock()) {
       controlPlane = await startControlPlane({ dataDir: join(app.getPath('userData'), 'cluster'), port: 6443, log: createLogger(logSettings(process.env)) });
       const cp = controlPlane;
       registerIpcHandlers(
-        {
-          'app:version': { parse: noPayload, handle: () => app.getVersion() },
-          'cluster:info': { parse: noPayload, handle: () => ({ apiUrl: cp.url, kubeconfigPath: cp.kubeconfigPath ?? null }) },
-        },
+        createChannelHandlers({ appVersion: app.getVersion(), clusterInfo: () => ({ apiUrl: cp.url, kubeconfigPath: cp.kubeconfigPath ?? null }) }),
         isRendererUrl,
       );
       createMainWindow();

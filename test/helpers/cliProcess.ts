@@ -46,11 +46,13 @@ export interface UpGroup {
 
 /**
  * `flotilla up --port 0 --no-ui <args>`, started and not waited for; with `--no-ingress` unless
- * `args` set the ingress ports (parallel tests would all ask for loopback port 80).
+ * `args` set the ingress ports (parallel tests would all ask for loopback port 80). With `ui`, the
+ * dashboard is served instead, on a free port unless `args` name one.
  */
-export function spawnUp(args: string[], opts: { env?: Record<string, string>; umask?: string; timeoutMs?: number } = {}): UpGroup {
+export function spawnUp(args: string[], opts: { env?: Record<string, string>; umask?: string; timeoutMs?: number; ui?: boolean } = {}): UpGroup {
   const ingress = args.some((a) => a.startsWith('--ingress')) ? [] : ['--no-ingress'];
-  const argv = [CLI, 'up', '--port', '0', '--no-ui', ...ingress, ...args];
+  const ui = !opts.ui ? ['--no-ui'] : args.some((a) => a.startsWith('--ui-port')) ? [] : ['--ui-port', '0'];
+  const argv = [CLI, 'up', '--port', '0', ...ui, ...ingress, ...args];
   // A umask is a property of the process: set it in a shell that then becomes `up`.
   const child = opts.umask
     ? spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...argv], { detached: true, env: { ...process.env, ...opts.env } })

@@ -38,6 +38,19 @@ describe('layers run one way', () => {
     expect(await layerErrors('src-renderer/src/okImport.ts', "import type { ClusterInfo } from '../../src-main/desktop/ipcChannels';\nexport type X = ClusterInfo;\n")).toHaveLength(0);
   });
 
+  it('keeps the dashboard back end below cli and desktop: of desktop/ it may read only the channel map', async () => {
+    const bad = [
+      "import { registerIpcHandlers } from '../desktop/ipcHandlers.js';",
+      "import { startControlPlane } from '../controlplane.js';",
+      "import { Store } from '../store/store.js';",
+      'export const x = [registerIpcHandlers, startControlPlane, Store];',
+    ].join('\n');
+    expect(await layerErrors('src-main/dashboard/badImport.ts', bad)).toHaveLength(3);
+    const ok = "import { IPC_CHANNELS } from '../desktop/ipcChannels.js';\nimport type { ApiClient } from '../client/apiClient.js';\nexport const x = IPC_CHANNELS;\nexport type Y = ApiClient;\n";
+    expect(await layerErrors('src-main/dashboard/okImport.ts', ok)).toHaveLength(0);
+    expect(await layerErrors('src-main/cli/okImport.ts', "import { dispatch } from '../dashboard/channelDispatch.js';\nexport const x = dispatch;\n")).toHaveLength(0);
+  });
+
   it('allows what the direction allows', async () => {
     const ok = await layerErrors('src-main/controllers/deployment/okImport.ts', "import { ApiClient } from '../../client/apiClient.js';\nimport type { Pod } from '../../api/types.js';\nexport type X = [ApiClient, Pod];\n");
     expect(ok).toHaveLength(0);
