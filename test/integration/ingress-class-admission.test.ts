@@ -22,7 +22,7 @@ const ingressClass = (name: string, isDefault: boolean) => ({
   spec: { controller: `example.com/${name}` },
 });
 
-async function create(obj: object, query = ''): Promise<{ status: number; json: any }> {
+async function create(obj: object, query = ''): Promise<{ status: number; json: { spec: { ingressClassName?: string } } }> {
   const r = await c.request('POST', `/apis/networking.k8s.io/v1/namespaces/default/ingresses${query}`, obj);
   return { status: r.status, json: r.json };
 }
