@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, Ingress } from '../../src-main/api/types.js';
 import { ensurePki } from '../../src-main/apiserver/auth/pki.js';
 import { removeDockerCluster, startDockerCluster, uniqueClusterName, type DockerTestCluster } from '../helpers/dockerCluster.js';
+import { startTestCluster } from '../helpers/controlPlane.js';
 import { until } from '../helpers/wait.js';
 
 const CLUSTER = uniqueClusterName('ing');
@@ -20,6 +21,8 @@ let c: DockerTestCluster;
 let httpPort: number;
 let httpsPort: number;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-ing-'));
+/** Folders of control planes replaced by a restart. */
+const oldDirs: string[] = [];
 
 /**
  * Answers with JSON naming the app, the pod, the path and the headers nginx sent; an upgrade
@@ -139,7 +142,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeDockerCluster(c, CLUSTER);
-  fs.rmSync(c?.dir ?? '', { recursive: true, force: true });
+  for (const d of [c?.dir ?? '', ...oldDirs]) fs.rmSync(d, { recursive: true, force: true });
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 
@@ -357,4 +360,19 @@ describe('the ingress controller add-on', () => {
       await c.cp.docker!.cluster.startNode(old.spec.nodeName);
     }
   }, 150_000);
+
+  it('keeps its loopback ports across a control plane restart, though its own pod holds them, and serves on', async () => {
+    const dataDir = path.dirname(c.cp.kubeconfigPath!);
+    const apiPort = c.cp.apiserver.port;
+    const deployment = (await c.request('GET', '/apis/apps/v1/namespaces/kube-system/deployments/flotilla-ingress-controller')).json;
+    await c.cp.stop();
+    // No ports asked this time: the ones the add-on has win over probing (which would find them taken).
+    const again = await startTestCluster({ dataDir, port: apiPort, scheduler: true, controllers: true, nodes: 2, clusterName: CLUSTER, ingress: {} });
+    oldDirs.push(c.dir);
+    c = Object.assign(again, { clusterName: CLUSTER });
+    expect(c.cp.ingress).toEqual({ http: httpPort, https: httpsPort });
+    const now = (await c.request('GET', '/apis/apps/v1/namespaces/kube-system/deployments/flotilla-ingress-controller')).json;
+    expect(now.metadata.generation).toBe(deployment.metadata.generation); // not rolled: nothing changed
+    await until('blue.localhost answers after the restart', async () => (await get('blue.localhost', '/').catch(() => undefined))?.json?.app === 'blue', 60_000);
+  }, 120_000);
 });
