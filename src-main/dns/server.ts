@@ -30,21 +30,10 @@ export class DnsServer {
   constructor(private readonly o: DnsServerOptions) {}
 
   async start(): Promise<void> {
-    // With port 0 the UDP port is chosen first; TCP then takes the same one (tried again with
-    // another if something holds it over TCP).
-    for (let attempt = 0; ; attempt++) {
-      const udp = await this.bindUdp(this.o.port);
-      const port = udp.address().port;
-      try {
-        this.tcp = await this.listenTcp(port);
-        this.udp = udp;
-        this.port = port;
-        return;
-      } catch (e) {
-        udp.close();
-        if (this.o.port !== 0 || attempt >= 10) throw e;
-      }
-    }
+    const s = await bindSamePort(this.o.port, (p) => this.bindUdp(p), (p) => this.listenTcp(p));
+    this.udp = s.udp;
+    this.tcp = s.tcp;
+    this.port = s.port;
   }
 
   async stop(): Promise<void> {
@@ -154,5 +143,22 @@ export class DnsServer {
       }
       void pump();
     });
+  }
+}
+
+/**
+ * UDP and TCP on one port, as a DNS server listens. With port 0 the UDP port is chosen first and
+ * TCP then takes the same number, tried again with another if something holds it over TCP.
+ */
+export async function bindSamePort(port: number, bindUdp: (port: number) => Promise<dgram.Socket>, listenTcp: (port: number) => Promise<net.Server>): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = await bindUdp(port);
+    const chosen = udp.address().port;
+    try {
+      return { udp, tcp: await listenTcp(chosen), port: chosen };
+    } catch (e) {
+      udp.close();
+      if (port !== 0 || attempt >= 10) throw e;
+    }
   }
 }

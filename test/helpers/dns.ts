@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket, type PacketOpt } from 'dns-packet';
+import { bindSamePort } from '../../src-main/dns/server.js';
 
 // DNS clients for the tests and the benchmark: queries built and answers read with dns-packet
 // (an independent codec from the server's own), sent over UDP or TCP to a loopback server.
@@ -160,26 +161,38 @@ export class StubUpstream {
   }
 
   async start(port = 0): Promise<void> {
-    this.udp = dgram.createSocket('udp4');
-    this.udp.on('message', (m, r) => {
-      const out = this.respond(m, 'udp');
-      if (out) this.udp?.send(out, r.port, r.address);
-    });
-    await new Promise<void>((r) => this.udp!.bind(port, '127.0.0.1', () => r()));
-    this.port = this.udp.address().port;
-    this.tcp = net.createServer((c) => {
-      let got = Buffer.alloc(0);
-      c.on('error', () => c.destroy());
-      c.on('data', (d) => {
-        got = Buffer.concat([got, d]);
-        while (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) {
-          const out = this.respond(got.subarray(2, 2 + got.readUInt16BE(0)), 'tcp');
-          got = got.subarray(2 + got.readUInt16BE(0));
-          if (out) c.write(framed(out));
-        }
+    const bindUdp = (p: number) =>
+      new Promise<dgram.Socket>((resolve, reject) => {
+        const udp = dgram.createSocket('udp4');
+        udp.once('error', reject);
+        udp.on('message', (m, r) => {
+          const out = this.respond(m, 'udp');
+          if (out) this.udp?.send(out, r.port, r.address);
+        });
+        udp.bind(p, '127.0.0.1', () => resolve(udp));
       });
-    });
-    await new Promise<void>((r) => this.tcp!.listen(this.port, '127.0.0.1', () => r()));
+    const listenTcp = (p: number) =>
+      new Promise<net.Server>((resolve, reject) => {
+        const tcp = net.createServer((c) => {
+          let got = Buffer.alloc(0);
+          c.on('error', () => c.destroy());
+          c.on('data', (d) => {
+            got = Buffer.concat([got, d]);
+            while (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) {
+              const out = this.respond(got.subarray(2, 2 + got.readUInt16BE(0)), 'tcp');
+              got = got.subarray(2 + got.readUInt16BE(0));
+              if (out) c.write(framed(out));
+            }
+          });
+        });
+        tcp.once('error', reject);
+        tcp.listen(p, '127.0.0.1', () => resolve(tcp));
+      });
+    // As the DNS server itself binds: the same port for both, retried when TCP finds it taken.
+    const s = await bindSamePort(port, bindUdp, listenTcp);
+    this.udp = s.udp;
+    this.tcp = s.tcp;
+    this.port = s.port;
   }
 
   async stop(): Promise<void> {
