@@ -1,10 +1,7 @@
-import path from 'node:path';
-import { startControlPlane, type ControlPlane } from '../../src-main/controlplane.js';
-import { ApiClient } from '../../src-main/client/apiClient.js';
 import { execIn } from '../../src-main/cluster/exec.js';
 import type { Pod, Service } from '../../src-main/api/types.js';
-import { uniqueClusterName } from '../lib/args.js';
-import { startReaper, type Run } from '../lib/children.js';
+import type { Run } from '../lib/children.js';
+import { startBenchCluster } from '../lib/benchCluster.js';
 import { waitFor } from '../lib/wait.js';
 
 // bench:dns, part 2: cluster DNS as a pod sees it. A client pod on a real Docker node sends its
@@ -100,67 +97,51 @@ export interface FromPodResult {
 }
 
 export async function dnsFromPod(run: Run, opts: { quick: boolean; log: (s: string) => void }): Promise<FromPodResult> {
-  const clusterName = uniqueClusterName('dns');
-  startReaper([clusterName]);
-  let cp: ControlPlane | undefined;
-  run.onTeardown('stop the control plane and delete the cluster', async () => {
-    const manager = cp?.docker?.cluster;
-    await cp?.stop();
-    await manager?.deleteCluster();
-  }, 120_000);
-  opts.log(`starting a control plane with 1 Docker node and the DNS add-on (cluster ${clusterName})`);
-  let client: ApiClient | undefined;
-  try {
-    cp = await startControlPlane({ dataDir: path.join(run.tmp, 'data'), port: 0, nodes: 1, scheduler: true, controllers: true, clusterName });
-    const docker = cp.docker!.docker;
-    const api = new ApiClient({ url: cp.url, token: cp.adminToken, ca: cp.caCert, userAgent: 'bench-dns' });
-    client = api;
-    const image = cp.docker!.images.hello.v1;
-    const pod = (name: string, script: string): Pod =>
-      ({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: 'default', labels: { app: name } },
-        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image, imagePullPolicy: 'Never', command: ['node', '-e', script] }] },
-      }) as unknown as Pod;
-    const service = (name: string, spec: Record<string, unknown>) => api.create('services', 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec } as unknown as Service);
-    await api.create('pods', 'default', pod('client', 'setInterval(() => {}, 1 << 30)'));
-    await api.create('pods', 'default', pod('echo', ECHO));
-    await service('echo', { selector: { app: 'echo' }, ports: [{ name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' }] });
-    // The names the load asks for: 20 ClusterIP Services.
-    for (let i = 0; i < 20; i++) await service(`svc-${i}`, { ports: [{ port: 80 }] });
-    const echoIP = (await api.get<Service>('services', 'default', 'echo')).spec.clusterIP!;
-    await waitFor('client and echo Running, coredns Ready', async () => {
-      const pods = [await api.get<Pod>('pods', 'default', 'client'), await api.get<Pod>('pods', 'default', 'echo')];
-      const dns = await api.list<Pod>('pods', 'kube-system', { labelSelector: 'k8s-app=kube-dns' });
-      const ready = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      return pods.every((p) => p.status?.phase === 'Running') && dns.items.length === 2 && dns.items.every(ready);
-    });
-    const clientApp = (await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${clusterName}`, 'flotilla.dev/pod=client', 'flotilla.dev/container-kind=app'] } }))[0]!.Id;
-    const load = async (argv: string[]): Promise<PodLoad> => {
-      const r = await execIn(docker, clientApp, ['node', '-e', LOAD, ...argv], 120_000);
-      try {
-        return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PodLoad;
-      } catch {
-        throw new Error(`load generator: ${r.stdout} ${r.stderr}`);
-      }
-    };
-    const dnsIP = '10.96.0.10';
-    await waitFor('kube-dns and the echo Service answer from the pod', async () => {
-      const [a, b] = [await load(['most', dnsIP, '1', '0.3', '1']), await load(['most', echoIP, '1', '0.3', '0'])];
-      return a.answered > 0 && b.answered > 0;
-    });
-    const fixedSeconds = opts.quick ? 2 : 10;
-    const mostSeconds = opts.quick ? 2 : 5;
-    const inFlight = 32;
-    // Warm-up (JIT in the servers), not measured; then each measurement, server then floor.
-    await load(['most', dnsIP, '8', '1', '1']);
-    const fixed = { server: await load(['fixed', dnsIP, '1000', String(fixedSeconds), '1']), floor: await load(['fixed', echoIP, '1000', String(fixedSeconds), '0']) };
-    opts.log(`from a pod at 1,000/s: kube-dns p50 ${fixed.server.p50.toFixed(2)} p99 ${fixed.server.p99.toFixed(2)} ms; floor p50 ${fixed.floor.p50.toFixed(2)} p99 ${fixed.floor.p99.toFixed(2)} ms`);
-    const most = { server: await load(['most', dnsIP, String(inFlight), String(mostSeconds), '1']), floor: await load(['most', echoIP, String(inFlight), String(mostSeconds), '0']) };
-    opts.log(`from a pod, most: kube-dns ${Math.round(most.server.perSec)}/s; floor ${Math.round(most.floor.perSec)}/s`);
-    return { fixed, most, perSec: 1000, fixedSeconds, mostSeconds, inFlight };
-  } finally {
-    client?.close();
-  }
+  // The DNS add-on is deployed with the controllers (the control plane's default).
+  const { cp, client: api, docker, clusterName } = await startBenchCluster(run, 'dns', { nodes: 1 }, opts.log);
+  const image = cp.docker!.images.hello.v1;
+  const pod = (name: string, script: string): Pod =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', labels: { app: name } },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image, imagePullPolicy: 'Never', command: ['node', '-e', script] }] },
+    }) as unknown as Pod;
+  const service = (name: string, spec: Record<string, unknown>) => api.create('services', 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec } as unknown as Service);
+  await api.create('pods', 'default', pod('client', 'setInterval(() => {}, 1 << 30)'));
+  await api.create('pods', 'default', pod('echo', ECHO));
+  await service('echo', { selector: { app: 'echo' }, ports: [{ name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' }] });
+  // The names the load asks for: 20 ClusterIP Services.
+  for (let i = 0; i < 20; i++) await service(`svc-${i}`, { ports: [{ port: 80 }] });
+  const echoIP = (await api.get<Service>('services', 'default', 'echo')).spec.clusterIP!;
+  await waitFor('client and echo Running, coredns Ready', async () => {
+    const pods = [await api.get<Pod>('pods', 'default', 'client'), await api.get<Pod>('pods', 'default', 'echo')];
+    const dns = await api.list<Pod>('pods', 'kube-system', { labelSelector: 'k8s-app=kube-dns' });
+    const ready = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    return pods.every((p) => p.status?.phase === 'Running') && dns.items.length === 2 && dns.items.every(ready);
+  });
+  const clientApp = (await docker.listContainers({ filters: { label: [`flotilla.dev/cluster=${clusterName}`, 'flotilla.dev/pod=client', 'flotilla.dev/container-kind=app'] } }))[0]!.Id;
+  const load = async (argv: string[]): Promise<PodLoad> => {
+    const r = await execIn(docker, clientApp, ['node', '-e', LOAD, ...argv], 120_000);
+    try {
+      return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PodLoad;
+    } catch {
+      throw new Error(`load generator: ${r.stdout} ${r.stderr}`);
+    }
+  };
+  const dnsIP = '10.96.0.10';
+  await waitFor('kube-dns and the echo Service answer from the pod', async () => {
+    const [a, b] = [await load(['most', dnsIP, '1', '0.3', '1']), await load(['most', echoIP, '1', '0.3', '0'])];
+    return a.answered > 0 && b.answered > 0;
+  });
+  const fixedSeconds = opts.quick ? 2 : 10;
+  const mostSeconds = opts.quick ? 2 : 5;
+  const inFlight = 32;
+  // Warm-up (JIT in the servers), not measured; then each measurement, server then floor.
+  await load(['most', dnsIP, '8', '1', '1']);
+  const fixed = { server: await load(['fixed', dnsIP, '1000', String(fixedSeconds), '1']), floor: await load(['fixed', echoIP, '1000', String(fixedSeconds), '0']) };
+  opts.log(`from a pod at 1,000/s: kube-dns p50 ${fixed.server.p50.toFixed(2)} p99 ${fixed.server.p99.toFixed(2)} ms; floor p50 ${fixed.floor.p50.toFixed(2)} p99 ${fixed.floor.p99.toFixed(2)} ms`);
+  const most = { server: await load(['most', dnsIP, String(inFlight), String(mostSeconds), '1']), floor: await load(['most', echoIP, String(inFlight), String(mostSeconds), '0']) };
+  opts.log(`from a pod, most: kube-dns ${Math.round(most.server.perSec)}/s; floor ${Math.round(most.floor.perSec)}/s`);
+  return { fixed, most, perSec: 1000, fixedSeconds, mostSeconds, inFlight };
 }

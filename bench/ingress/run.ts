@@ -4,11 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import { startControlPlane, type ControlPlane } from '../../src-main/controlplane.js';
-import { ApiClient } from '../../src-main/client/apiClient.js';
 import type { Deployment, KubeObject, Pod, Service } from '../../src-main/api/types.js';
-import { benchArgs, uniqueClusterName } from '../lib/args.js';
-import { setUpRun, startReaper } from '../lib/children.js';
+import { benchArgs } from '../lib/args.js';
+import { setUpRun } from '../lib/children.js';
+import { startBenchCluster } from '../lib/benchCluster.js';
 import { CpuMeter } from '../lib/proc.js';
 import { median, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { waitFor } from '../lib/wait.js';
@@ -162,20 +161,9 @@ async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
   const run = setUpRun('ingress', QUICK ? 280_000 : 900_000, log);
-  const clusterName = uniqueClusterName('ingress');
-  startReaper([clusterName]);
-  let cp: ControlPlane | undefined;
-  run.onTeardown('stop the control plane and delete the cluster', async () => {
-    const manager = cp?.docker?.cluster;
-    await cp?.stop();
-    await manager?.deleteCluster();
-  }, 120_000);
   try {
-    log(`starting a control plane with 2 Docker nodes and the ingress add-on (cluster ${clusterName})`);
-    cp = await startControlPlane({ dataDir: path.join(run.tmp, 'data'), port: 0, nodes: 2, scheduler: true, controllers: true, clusterName, ingress: { httpPort: 0, httpsPort: 0 } });
-    const docker = cp.docker!.docker;
+    const { cp, client, docker, clusterName } = await startBenchCluster(run, 'ingress', { nodes: 2, ingress: { httpPort: 0, httpsPort: 0 } }, log);
     const publishedPort = cp.ingress!.http;
-    const client = new ApiClient({ url: cp.url, token: cp.adminToken, ca: cp.caCert, userAgent: 'bench-ingress' });
     const labels = { app: 'bench-server' };
     await client.create('pods', 'default', {
       apiVersion: 'v1',

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import { startControlPlane, type ControlPlane } from '../../src-main/controlplane.js';
-import { ApiClient } from '../../src-main/client/apiClient.js';
 import { execIn } from '../../src-main/cluster/exec.js';
 import type { Pod, Service } from '../../src-main/api/types.js';
-import { benchArgs, uniqueClusterName } from '../lib/args.js';
-import { setUpRun, startReaper } from '../lib/children.js';
+import { benchArgs } from '../lib/args.js';
+import { setUpRun } from '../lib/children.js';
+import { startBenchCluster } from '../lib/benchCluster.js';
 import { median, round, sleep, summarize } from '../lib/stats.js';
 import { waitFor } from '../lib/wait.js';
 import { ROOT, environment, logger, saveResults } from '../cluster/util.js';
@@ -84,19 +83,8 @@ interface Target {
 async function main(): Promise<void> {
   const started = new Date();
   const run = setUpRun('proxy', QUICK ? 280_000 : 1_500_000, log);
-  const clusterName = uniqueClusterName('proxy');
-  startReaper([clusterName]);
-  let cp: ControlPlane | undefined;
-  run.onTeardown('stop the control plane and delete the cluster', async () => {
-    const manager = cp?.docker?.cluster;
-    await cp?.stop();
-    await manager?.deleteCluster();
-  }, 120_000);
   try {
-    log(`starting a control plane with 2 Docker nodes (cluster ${clusterName})`);
-    cp = await startControlPlane({ dataDir: path.join(run.tmp, 'data'), port: 0, nodes: 2, scheduler: true, controllers: true, addons: false, clusterName });
-    const docker = cp.docker!.docker;
-    const client = new ApiClient({ url: cp.url, token: cp.adminToken, ca: cp.caCert, userAgent: 'bench-proxy' });
+    const { cp, client, docker, clusterName } = await startBenchCluster(run, 'proxy', { nodes: 2, addons: false }, log);
     const nodes = await waitFor('2 Ready nodes', async () => {
       const list = await client.list('nodes');
       const ready = list.items.filter((n) => (n as unknown as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
