@@ -8,6 +8,19 @@ import type { KubeObject } from '../api/types.js';
 
 export const ADDON_FIELD_MANAGER = 'flotilla-addon-manager';
 
+/**
+ * An add-on object's metadata: in kube-system (unless cluster-scoped), with the add-on's labels and
+ * the addon-manager's Reconcile mode, as kube's add-on manifests carry it.
+ */
+export function addonMeta(name: string, labels: Record<string, string>, namespaced = true): { name: string; namespace?: string; labels: Record<string, string> } {
+  return { name, ...(namespaced ? { namespace: 'kube-system' } : {}), labels: { ...labels, 'addonmanager.kubernetes.io/mode': 'Reconcile' } };
+}
+
+/** Extra environment for an add-on's container (the control plane's log settings). */
+export function envVars(env: Record<string, string> = {}): { name: string; value: string }[] {
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
 export async function reconcileAddons(client: ApiClient, objects: { resource: string; object: KubeObject }[]): Promise<void> {
   for (const { resource, object } of objects) await client.apply(resource, object, ADDON_FIELD_MANAGER);
 }

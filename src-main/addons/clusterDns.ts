@@ -1,4 +1,5 @@
 import type { KubeObject } from '../api/types.js';
+import { addonMeta, envVars } from './addonManager.js';
 
 // The cluster DNS add-on, shaped as kubeadm installs CoreDNS (kube-system: ServiceAccount
 // `coredns`, Deployment `coredns` with two replicas labelled k8s-app=kube-dns, Service `kube-dns`
@@ -22,7 +23,7 @@ export interface ClusterDnsOptions {
 }
 
 export function clusterDnsObjects(o: ClusterDnsOptions): { resource: string; object: KubeObject }[] {
-  const meta = (name: string) => ({ name, namespace: 'kube-system', labels: { ...DNS_LABELS, 'addonmanager.kubernetes.io/mode': 'Reconcile' } });
+  const meta = (name: string) => addonMeta(name, DNS_LABELS);
   return [
     { resource: 'serviceaccounts', object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('coredns') } },
     {
@@ -65,7 +66,7 @@ export function clusterDnsObjects(o: ClusterDnsOptions): { resource: string; obj
                   image: o.image,
                   imagePullPolicy: 'IfNotPresent',
                   args: ['dns'],
-                  env: [{ name: 'FLOTILLA_DNS_ZONE', value: o.clusterDomain }, ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value }))],
+                  env: [{ name: 'FLOTILLA_DNS_ZONE', value: o.clusterDomain }, ...envVars(o.env)],
                   ports: [
                     { name: 'dns', containerPort: 53, protocol: 'UDP' },
                     { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },

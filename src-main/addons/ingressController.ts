@@ -1,6 +1,8 @@
 import net from 'node:net';
 import type { ApiClient } from '../client/apiClient.js';
 import type { Deployment, KubeObject } from '../api/types.js';
+import { addonMeta, envVars } from './addonManager.js';
+import { DEFAULT_INGRESS_CLASS_ANNOTATION, FLOTILLA_INGRESS_CONTROLLER } from '../api/ingressClasses.js';
 
 // The ingress controller add-on, shaped as ingress-nginx's manifests (a ServiceAccount, the
 // IngressClass marked default, a Deployment, a ClusterIP Service in front of it), in kube-system
@@ -33,11 +35,7 @@ export interface IngressControllerOptions {
 }
 
 export function ingressControllerObjects(o: IngressControllerOptions): { resource: string; object: KubeObject }[] {
-  const meta = (name: string, namespaced = true) => ({
-    name,
-    ...(namespaced ? { namespace: 'kube-system' } : {}),
-    labels: { ...INGRESS_LABELS, 'addonmanager.kubernetes.io/mode': 'Reconcile' },
-  });
+  const meta = (name: string, namespaced = true) => addonMeta(name, INGRESS_LABELS, namespaced);
   const env = [
     { name: 'FLOTILLA_INGRESS_HTTP_PORT', value: '80' },
     { name: 'FLOTILLA_INGRESS_HTTPS_PORT', value: '443' },
@@ -47,7 +45,7 @@ export function ingressControllerObjects(o: IngressControllerOptions): { resourc
     { name: 'FLOTILLA_INGRESS_DEFAULT_CERTIFICATE', value: `kube-system/${DEFAULT_CERTIFICATE_SECRET}` },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-    ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })),
+    ...envVars(o.env),
   ];
   return [
     { resource: 'serviceaccounts', object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('flotilla-ingress') } },
@@ -56,8 +54,8 @@ export function ingressControllerObjects(o: IngressControllerOptions): { resourc
       object: {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'IngressClass',
-        metadata: { ...meta(INGRESS_CLASS, false), annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-        spec: { controller: 'flotilla.dev/ingress-nginx' },
+        metadata: { ...meta(INGRESS_CLASS, false), annotations: { [DEFAULT_INGRESS_CLASS_ANNOTATION]: 'true' } },
+        spec: { controller: FLOTILLA_INGRESS_CONTROLLER },
       } as KubeObject,
     },
     {
