@@ -17,6 +17,7 @@ import {
   nameIsDNSSubdomain,
 } from './names.js';
 import { arr, byteLen, child, index, isNum, isObj, obj, str, type Obj } from './util.js';
+import { LEGACY_INGRESS_CLASS_ANNOTATION } from '../ingressClasses.js';
 
 const INGRESS_META = { nameFn: nameIsDNSSubdomain, requiresNamespace: true };
 const CLASS_META = { nameFn: nameIsDNSSubdomain, requiresNamespace: false };
@@ -127,10 +128,10 @@ function validateIngressSpec(specIn: unknown): FieldError[] {
 export function validateIngressCreate(ing: KubeObject): FieldError[] {
   const errs = [...validateObjectMeta(ing, INGRESS_META), ...validateIngressSpec(ing.spec)];
   // The legacy class annotation and the field must agree when both are set.
-  const annotation = obj(ing.metadata?.annotations)['kubernetes.io/ingress.class'];
+  const annotation = obj(ing.metadata?.annotations)[LEGACY_INGRESS_CLASS_ANNOTATION];
   const className = obj(ing.spec).ingressClassName;
   if (typeof annotation === 'string' && typeof className === 'string' && annotation !== className) {
-    errs.push(fieldErr.invalid('annotations.kubernetes.io/ingress.class', annotation, 'must match `ingressClassName` when both are specified'));
+    errs.push(fieldErr.invalid(`annotations.${LEGACY_INGRESS_CLASS_ANNOTATION}`, annotation, 'must match `ingressClassName` when both are specified'));
   }
   return errs;
 }

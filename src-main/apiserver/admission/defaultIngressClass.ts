@@ -1,5 +1,6 @@
 import type { Ingress, KubeObject } from '../../api/types.js';
 import type { Store } from '../../store/store.js';
+import { DEFAULT_INGRESS_CLASS_ANNOTATION, LEGACY_INGRESS_CLASS_ANNOTATION } from '../../api/ingressClasses.js';
 
 // kube's DefaultIngressClass admission plugin (plugin/pkg/admission/network/defaultingressclass):
 // on create, an Ingress that names no class (neither spec.ingressClassName nor the
@@ -7,14 +8,12 @@ import type { Store } from '../../store/store.js';
 // annotated ingressclass.kubernetes.io/is-default-class=true, the newest when several are (ties
 // by name). With no default class the Ingress is left as it is. Updates are never defaulted.
 
-const DEFAULT_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
-const LEGACY_ANNOTATION = 'kubernetes.io/ingress.class';
 
 export function defaultIngressClass(store: Store): string | undefined {
   let best: KubeObject | undefined;
   for (const item of store.scan('ingressclasses.networking.k8s.io')) {
     const c = item.obj;
-    if (c.metadata?.annotations?.[DEFAULT_ANNOTATION] !== 'true') continue;
+    if (c.metadata?.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] !== 'true') continue;
     if (!best) {
       best = c;
       continue;
@@ -31,7 +30,7 @@ export function admitIngressClass(store: Store, ing: Ingress): void {
   if (!ing.spec || typeof ing.spec !== 'object' || Array.isArray(ing.spec)) return;
   if (ing.spec.ingressClassName !== undefined && ing.spec.ingressClassName !== null) return;
   const annotations = ing.metadata?.annotations;
-  if (annotations && typeof annotations === 'object' && Object.prototype.hasOwnProperty.call(annotations, LEGACY_ANNOTATION)) return;
+  if (annotations && typeof annotations === 'object' && Object.prototype.hasOwnProperty.call(annotations, LEGACY_INGRESS_CLASS_ANNOTATION)) return;
   const name = defaultIngressClass(store);
   if (name) ing.spec.ingressClassName = name;
 }
