@@ -70,6 +70,9 @@ export class IngressController {
   private lastText = '';
   private problems = new Set<string>();
   private readonly written = new Set<string>();
+  private readonly parsedSecrets = new Map<string, { resourceVersion?: string; pair: TlsPair | { error: string } }>();
+  /** Certificate ids the last rendered configuration names (its hosts' and the default one). */
+  private certsInUse = new Set<string>();
   readonly stats: IngressControllerStats = { reloads: 0, failedReloads: 0, lastReloadOk: true, syncs: 0 };
   /** The model nginx runs, for the health endpoint and tests. */
   model: IngressModel | undefined;
@@ -124,6 +127,7 @@ export class IngressController {
       onDelete: schedule,
     });
     for (const inf of [this.classes, this.services, this.slices, this.secrets] as Informer<KubeObject>[]) inf.addHandlers({ onAdd: schedule, onUpdate: schedule, onDelete: schedule });
+    this.secrets.addHandlers({ onDelete: (sec) => this.parsedSecrets.delete(`${sec.metadata.namespace}/${sec.metadata.name}`) });
     this.afterLoad();
   }
 
@@ -173,7 +177,14 @@ export class IngressController {
   private certificate(namespace: string, name: string): TlsPair | { error: string } {
     const s = this.secrets.get(namespace, name);
     if (!s) return { error: 'not found' };
-    const pair = tlsPairFromSecret(s);
+    // Parsed once per version of the Secret: a sync runs on every endpoint change.
+    const key = `${namespace}/${name}`;
+    let parsed = this.parsedSecrets.get(key);
+    if (!parsed || parsed.resourceVersion !== s.metadata.resourceVersion) {
+      parsed = { resourceVersion: s.metadata.resourceVersion, pair: tlsPairFromSecret(s) };
+      this.parsedSecrets.set(key, parsed);
+    }
+    const pair = parsed.pair;
     if ('error' in pair) return pair;
     if (!this.written.has(pair.id)) {
       this.writeConf(path.join(this.certDir, `${pair.id}.crt`), pair.cert);
@@ -211,6 +222,7 @@ export class IngressController {
         return use ? { cert: path.join(this.certDir, `${use}.crt`), key: path.join(this.certDir, `${use}.key`) } : undefined;
       },
     };
+    this.certsInUse = new Set([...this.model.servers.map((srv) => srv.certificate), defaultCert?.id].filter((id): id is string => !!id));
     return renderNginxConfig(this.model, settings);
   }
 
@@ -267,9 +279,8 @@ export class IngressController {
     }
     this.problems = now;
     for (const ing of this.served()) void this.updateStatus(ing);
-    const used = new Set(this.lastText.match(/certs\/[^"]+\.(crt|key)/g)?.map((m) => path.basename(m).replace(/\.(crt|key)$/, '')) ?? []);
     for (const id of [...this.written]) {
-      if (used.has(id)) continue;
+      if (this.certsInUse.has(id)) continue;
       this.written.delete(id);
       for (const ext of ['crt', 'key']) fs.rmSync(path.join(this.certDir, `${id}.${ext}`), { force: true });
     }
