@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice, Ingress, IngressClass, Service } from '../../src-main/api/types.js';
+import type { EndpointSlice, Ingress, IngressClass, IngressRule, Service } from '../../src-main/api/types.js';
 import { ensurePki } from '../../src-main/apiserver/auth/pki.js';
 import { tlsPairFromSecret } from '../../src-main/ingress/certificates.js';
 import { ourClasses, serves } from '../../src-main/ingress/classes.js';
@@ -34,6 +34,10 @@ function ing(name: string, spec: Ingress['spec'], annotations?: Record<string, s
   created++;
   return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'ns', creationTimestamp: `2026-01-01T00:00:${String(created).padStart(2, '0')}Z`, ...(annotations ? { annotations } : {}) }, spec };
 }
+
+type HttpPath = NonNullable<IngressRule['http']>['paths'][number];
+/** One rule: a host and its paths. */
+const rule = (host: string, ...paths: HttpPath[]): IngressRule => ({ host, http: { paths } });
 
 const backend = (name: string, port: number | string) => ({ service: { name, port: typeof port === 'number' ? { number: port } : { name: port } } });
 
@@ -117,18 +121,14 @@ describe('buildModel', () => {
       input([
         ing('a', {
           rules: [
-            {
-              host: 'h.localhost',
-              http: {
-                paths: [
-                  { path: '/missing', pathType: 'Exact', backend: backend('nope', 80) },
-                  { path: '/port', pathType: 'Exact', backend: backend('web', 81) },
-                  { path: '/ext', pathType: 'Exact', backend: backend('ext', 80) },
-                  { path: '/res', pathType: 'Exact', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'b' } } },
-                  { path: '/empty', pathType: 'Exact', backend: backend('empty', 'http') },
-                ],
-              },
-            },
+            rule(
+              'h.localhost',
+              { path: '/missing', pathType: 'Exact', backend: backend('nope', 80) },
+              { path: '/port', pathType: 'Exact', backend: backend('web', 81) },
+              { path: '/ext', pathType: 'Exact', backend: backend('ext', 80) },
+              { path: '/res', pathType: 'Exact', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'StorageBucket', name: 'b' } } },
+              { path: '/empty', pathType: 'Exact', backend: backend('empty', 'http') },
+            ),
           ],
         }),
       ]),
@@ -148,16 +148,12 @@ describe('buildModel', () => {
     const older = ing('older', { rules: [{ host: 'h.localhost', http: { paths: [{ path: '/a', pathType: 'Prefix', backend: backend('web', 80) }] } }] });
     const newer = ing('newer', {
       rules: [
-        {
-          host: 'h.localhost',
-          http: {
-            paths: [
-              { path: '/a', pathType: 'Prefix', backend: backend('api', 8080) },
-              { path: '/a', pathType: 'Exact', backend: backend('api', 8080) },
-              { path: '/b', pathType: 'Prefix', backend: backend('api', 8080) },
-            ],
-          },
-        },
+        rule(
+          'h.localhost',
+          { path: '/a', pathType: 'Prefix', backend: backend('api', 8080) },
+          { path: '/a', pathType: 'Exact', backend: backend('api', 8080) },
+          { path: '/b', pathType: 'Prefix', backend: backend('api', 8080) },
+        ),
       ],
     });
     const m = buildModel(input([newer, older]));
